@@ -1,0 +1,69 @@
+"""Fixtures for the grading suites (trusted side).
+
+The grader passes --student-root (the unpacked submission); student code runs
+in a sandboxed worker process. Check a suite against the reference solution
+itself (every test must pass) with:
+
+    pytest autograder/suites/assignment1 --student-root=source
+"""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.testkit import InProcessCode
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("grading")
+    group.addoption("--student-root", default=None, help="folder holding the student's cs231n package")
+    group.addoption("--isolation", default="auto", choices=["auto", "bwrap", "rlimits", "none"],
+                    help="how the student worker process is confined (none: trusted code only)")
+    group.addoption("--reference-root", default=str(REPO / "source"), help="folder holding the reference cs231n")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): points the test is worth")
+    config.addinivalue_line("markers", "public: shipped to students; tests without it are hidden")
+
+
+@pytest.fixture(scope="session")
+def student_root(request):
+    root = request.config.getoption("--student-root")
+    if root is None:
+        pytest.exit("the grading suites need --student-root=<submission folder>", returncode=4)
+    return Path(root).resolve()
+
+
+@pytest.fixture(scope="session")
+def reference(request):
+    """The reference solution, imported in this (trusted) process."""
+    return InProcessCode(Path(request.config.getoption("--reference-root")).resolve())
+
+
+@pytest.fixture(scope="session")
+def student(request, student_root, reference):
+    """The submission's code, always in a separate worker process.
+
+    --isolation picks how that process is confined (see autograder.sandbox);
+    "auto" is the strongest available. The one exception: when the student root
+    *is* the reference root (checking a suite against the reference), the
+    reference object serves both.
+    """
+    if student_root == Path(reference.root):
+        yield reference
+        return
+    from autograder.sandbox import RemoteCode
+    code = RemoteCode(student_root, isolation=request.config.getoption("--isolation"))
+    yield code
+    code.close()
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded from the test's name: fresh inputs per test, stable per run."""
+    seed = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], "little")
+    return np.random.default_rng(seed)
