@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image for
+# @ASSIGNMENT@ (the bundle is unpacked in $ROOT/source). It installs what
+# grading needs: bubblewrap (the sandbox for student code), a Python >= 3.11
+# venv with the course's pinned packages, and the datasets the suites read.
+set -euo pipefail
+
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+VENV="$ROOT/venv"
+DATASETS="@DATASETS@"
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq bubblewrap python3 python3-venv >/dev/null
+
+# numpy 2.4 needs Python >= 3.11; Ubuntu 22.04's python3 is 3.10, and its
+# universe archive carries python3.11.
+PYTHON_BASE=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+  PYTHON_BASE=python3.11
+fi
+
+"$PYTHON_BASE" -m venv "$VENV"
+"$VENV/bin/pip" install --quiet -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
+
+for dataset in $DATASETS; do
+  (cd "$SOURCE" && CS231N_DATA_DIR="$SOURCE/data/datasets" PYTHONPATH="$SOURCE" \
+     "$VENV/bin/python" -m data.fetch "$dataset")
+done
+
+# Student code runs as an unprivileged user (the sandbox drops to it when
+# namespaces are unavailable, as in Gradescope's containers); that user must
+# be able to read the grader's Python, the venv and the datasets, and nothing
+# it may write.
+chmod -R a+rX,go-w "$SOURCE" "$VENV"
