@@ -1,0 +1,189 @@
+"""`RemoteCode`: the grader's `Code` for a submission, run in a confined worker.
+
+    student = RemoteCode("/path/to/submission", isolation="auto")
+    dists = student.function("cs231n.classifiers.k_nearest_neighbor", "...")(X)
+    student.close()
+
+One worker serves all calls for a submission (start-up costs about as much as
+a dozen calls). Every call has a wall-clock timeout, and all calls together
+share a total budget. When a call times out or the worker dies, the worker is
+killed with everything it started and a fresh one starts on the next call;
+objects (handles) from the old worker are gone by then.
+
+Errors, all subclasses of `StudentCodeError`, carry messages for the student:
+    StudentCodeError  the student's code raised (message names the line)
+    StudentTimeout    a call ran past its timeout, or the budget is used up
+    StudentCrash      the worker died, exited, or answered garbage
+Nothing from the worker is ever unpickled or trusted: answers are wire-format
+messages with capped sizes, decoded into plain data and `Remote` handles.
+"""
+import os
+import sys
+import time
+
+from autograder.testkit import wire
+from autograder.testkit.code import (Code, Remote, StudentCodeError, StudentCrash, StudentTimeout,
+                                     describe_call)
+
+from . import isolation as levels  # "isolation" is RemoteCode's parameter name
+from .isolation import Limits
+from .process import WorkerProcess
+
+
+class RemoteCode(Code):
+    """Student code in a sandboxed worker process; see the module docstring."""
+
+    def __init__(self, root, isolation="auto", call_timeout=30.0, total_timeout=300.0,
+                 memory_bytes=Limits.memory_bytes, processes=Limits.processes,
+                 startup_timeout=60.0, max_response_bytes=2**30, output_keep=8192, python=None):
+        self.root = os.path.abspath(root)
+        if not os.path.isdir(self.root):
+            raise FileNotFoundError(f"submission folder {self.root} does not exist")
+        self.python = python or sys.executable
+        self.launch_class = levels.choose(isolation, self.python)
+        self.isolation = self.launch_class.level
+        self.limits = Limits(memory_bytes=memory_bytes, processes=processes,
+                             cpu_seconds=int(total_timeout) + 60)
+        self.call_timeout = float(call_timeout)
+        self.total_timeout = float(total_timeout)
+        self.startup_timeout = float(startup_timeout)
+        self.max_response_bytes = int(max_response_bytes)
+        self.output_keep = output_keep
+        self.time_used = 0.0
+        self.restarts = 0
+        self.launch = None
+        self.worker = None
+        self.generation = 0
+        self.closed = False
+        self._outputs = []
+
+    # ---- public -------------------------------------------------------------
+
+    def output(self):
+        """What the student's code printed (first few KB per worker). For the
+        instructor's logs; it may echo test inputs, so not for student feedback."""
+        parts = self._outputs + ([self.worker.output.text()] if self.worker else [])
+        return "".join(parts)
+
+    def close(self):
+        """Kill the worker and everything it started; release the uid slot."""
+        self._stop_worker()
+        if self.launch is not None:
+            self.launch.close()
+            self.launch = None
+        self.closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- Code ---------------------------------------------------------------
+
+    def _request(self, op, target, name, args, kwargs):
+        what = describe_call(op, target, name)
+        if self.closed:
+            raise StudentCodeError(f"{what} cannot run: the submission's worker was closed")
+        self._check_handles((target, args, kwargs), what)
+        arrays = []
+        call = wire.encode([target, list(args), kwargs], arrays)  # a test's bad argument: WireError
+        remaining = self.total_timeout - self.time_used
+        if remaining <= 0:
+            raise StudentTimeout(f"{what} was not run: the submission used up its total time "
+                                 f"budget of {self.total_timeout:g} s in earlier calls")
+        started = time.monotonic()
+        try:
+            worker = self._ensure_worker(started + min(self.startup_timeout, remaining))
+            timeout = min(self.call_timeout, self.total_timeout - self.time_used
+                          - (time.monotonic() - started))
+            deadline = time.monotonic() + max(timeout, 0)
+            try:
+                worker.send({"op": op, "name": name, "call": call}, arrays, deadline)
+                header, out_arrays = worker.receive(deadline, self.max_response_bytes)
+            except TimeoutError:
+                self._stop_worker()
+                if timeout < self.call_timeout:
+                    raise StudentTimeout(f"{what} was stopped: the submission used up its total "
+                                         f"time budget of {self.total_timeout:g} s") from None
+                raise StudentTimeout(f"{what} did not finish within {self.call_timeout:g} s "
+                                     "(an infinite loop, or much slower than needed?)") from None
+            except (EOFError, BrokenPipeError, ConnectionError) as exc:
+                how = worker.exit_description()
+                self._stop_worker()
+                raise StudentCrash(f"{what} crashed the worker process: it {how}. Code must not "
+                                   "call sys.exit/os._exit or exceed the memory or process limits"
+                                   ) from None
+            except (wire.WireError, ValueError, OverflowError) as exc:
+                self._stop_worker()
+                raise StudentCrash(f"{what} broke the connection to the grader ({exc})") from None
+        finally:
+            self.time_used += time.monotonic() - started
+        return self._answer(what, header, out_arrays)
+
+    # ---- internals ----------------------------------------------------------
+
+    def _answer(self, what, header, arrays):
+        status = header.get("status")
+        if status == "ok" and "value" in header:
+            generation = self.generation
+            try:
+                return wire.decode(header["value"], arrays, lambda h: self._remote(h, generation))
+            except Exception:
+                self._stop_worker()
+                raise StudentCrash(f"{what} broke the connection to the grader "
+                                   "(malformed answer)") from None
+        message = str(header.get("message", ""))[:2000] or f"{what} failed"
+        if status == "error":
+            raise StudentCodeError(message)
+        if status == "exit":
+            raise StudentCrash(message)
+        self._stop_worker()
+        raise StudentCrash(f"{what} broke the connection to the grader (malformed answer)")
+
+    def _remote(self, handle, generation):
+        remote = Remote(self, handle)
+        remote.worker_generation = generation
+        return remote
+
+    def _check_handles(self, value, what):
+        """Handles sent to the worker must be this worker's, from its current life."""
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                self._check_handles(item, what)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._check_handles(item, what)
+        elif isinstance(value, wire.Handle):
+            if getattr(value, "_code", None) is not self:
+                raise StudentCodeError(f"{what} was given {value!r}, which belongs to other code")
+            if getattr(value, "worker_generation", None) != self.generation:
+                raise StudentCodeError(
+                    f"{what} cannot run: {value!r} was lost when the worker restarted "
+                    "after an earlier crash or timeout")
+
+    def _ensure_worker(self, deadline):
+        if self.worker is not None and self.worker.alive():
+            return self.worker
+        self._stop_worker()
+        if self.launch is None:
+            self.launch = self.launch_class(self.root, python=self.python, limits=self.limits)
+        self.generation += 1
+        if self.generation > 1:
+            self.restarts += 1
+        self.worker = WorkerProcess(self.launch, output_keep=self.output_keep)
+        try:
+            self.worker.wait_ready(deadline)
+        except (TimeoutError, EOFError, wire.WireError, ValueError) as exc:
+            output = self.worker.output.text()
+            self._stop_worker()
+            raise levels.SandboxError(
+                f"the {self.isolation} worker for {self.root} did not start "
+                f"({type(exc).__name__}): {output[-2000:]}") from None
+        return self.worker
+
+    def _stop_worker(self):
+        if self.worker is not None:
+            self.worker.kill()
+            self._outputs.append(self.worker.output.text())
+            self.worker = None

@@ -1,0 +1,109 @@
+"""Unprivileged user ids for workers, one per concurrently running worker.
+
+Each confined worker runs as its own uid (61000 + slot), never shared with
+another worker at the same time, so that:
+
+* RLIMIT_NPROC (counted per real uid, and ignored for root) caps the
+  processes of exactly one submission: a fork bomb stops at the limit;
+* after the worker is closed, *every* process of that uid can be killed,
+  including daemons that double-forked or called setsid to escape.
+
+Slots are claimed with a lock file per slot (flock), so parallel graders on
+one machine never pick the same uid, and a grader that dies frees its slot.
+"""
+import fcntl
+import os
+import signal
+import tempfile
+import time
+
+FIRST_UID = 61000
+SLOT_COUNT = 512
+LOCK_DIR = os.path.join(tempfile.gettempdir(), "autograder-worker-uids")
+
+
+class NoFreeSlot(RuntimeError):
+    pass
+
+
+class UidSlot:
+    """A claimed uid; `release()` (or process exit) gives it back."""
+
+    def __init__(self):
+        _make_lock_dir()
+        for slot in range(SLOT_COUNT):
+            fd = os.open(os.path.join(LOCK_DIR, f"{slot}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.fd, self.uid = fd, FIRST_UID + slot
+            # A grader that crashed may have left processes behind under this uid.
+            kill_all_processes_of(self.uid)
+            return
+        raise NoFreeSlot(f"all {SLOT_COUNT} worker uids are in use")
+
+    def release(self):
+        if self.fd is not None:
+            kill_all_processes_of(self.uid)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _make_lock_dir():
+    os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+    info = os.lstat(LOCK_DIR)
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{LOCK_DIR} must be a directory owned by uid {os.getuid()} "
+                           "and closed to others")
+
+
+def processes_of(uid):
+    """Pids of live (not zombie) processes whose real uid is `uid`, from /proc."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue  # the process ended while we looked
+        # Zombies are already dead; they linger until a parent reaps them.
+        if int(fields.get("Uid", "-1 0").split()[0]) == uid and not fields.get("State", "").strip().startswith("Z"):
+            pids.append(int(name))
+    return pids
+
+
+def kill_all_processes_of(uid):
+    """SIGKILL every process running as `uid`; returns how many remained after.
+
+    kill(-1) from a process of that uid reaches all of them in one system
+    call, so a fork bomb cannot outrun it; the /proc sweep afterwards is a
+    second line. The helper child only calls async-signal-safe syscalls
+    between fork and _exit.
+    """
+    if uid < FIRST_UID:
+        raise ValueError("refusing to kill processes of a uid that is not a worker uid")
+    for _ in range(5):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        for leftover in processes_of(uid):
+            try:
+                os.kill(leftover, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+        remaining = processes_of(uid)
+        if not remaining:
+            return 0
+    return len(remaining)

@@ -1,0 +1,103 @@
+"""The worker: runs inside the sandbox and executes requests on student code.
+
+    python -I -B worker.py REQUEST_FD RESPONSE_FD SUBMISSION_ROOT
+
+It sees only its own folder layout, which the launcher provides read-only:
+
+    <grader>/sandbox/worker.py    this file
+    <grader>/testkit/wire.py      the wire format
+    <grader>/testkit/code.py      Executor, describe_exception, describe_call
+
+and nothing else of the grader. It reads framed requests from REQUEST_FD,
+answers on RESPONSE_FD, and leaves fds 1 and 2 (the student's prints) to the
+launcher, which points them at a capped pipe. Everything it sends is checked
+again on the trusted side: this process runs student code and is not trusted.
+
+Requests:  {"op", "name", "call": encoded [target, args, kwargs]} + arrays
+Responses: {"status": "ok", "value": encoded result} + arrays
+           {"status": "error" | "exit", "message": text for the student}
+"""
+import importlib
+import os
+import sys
+
+GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def describe_import_error(exc, module):
+    """One line naming the module and the student's line, not importlib's."""
+    if isinstance(exc, SyntaxError):
+        where = f" (at {os.path.basename(exc.filename or '?')}, line {exc.lineno})"
+        return f"importing {module} raised {type(exc).__name__}: {exc.msg}{where}"
+    message = describe_exception(exc, f"importing {module}")
+    if "(at <frozen" in message:
+        message = message[:message.index(" (at <frozen")]
+    return message
+
+
+def safe_describe(exc, what):
+    """describe_exception, but survive an exception whose __str__ itself fails."""
+    try:
+        return describe_exception(exc, what)
+    except Exception:
+        return f"{what} raised {type(exc).__name__}"
+
+
+def run_request(executor, header, arrays):
+    """Execute one request; returns (response header, response arrays)."""
+    op, name = str(header.get("op")), str(header.get("name"))
+    encoded_target, encoded_args, encoded_kwargs = header["call"]
+    # The target stays a module name or a Handle: Executor.execute resolves it itself.
+    target = wire.decode(encoded_target, arrays)
+    args = wire.decode(encoded_args, arrays, executor.resolve)
+    kwargs = wire.decode(encoded_kwargs, arrays, executor.resolve)
+    what = describe_call(op, target, name)
+    try:
+        if op in ("call_function", "new"):
+            try:
+                importlib.import_module(target)
+            except (KeyboardInterrupt, SystemExit) as exc:
+                return {"status": "exit", "message": f"importing {target} tried to exit the process "
+                                                     f"({type(exc).__name__})"}, []
+            except BaseException as exc:
+                return {"status": "error", "message": describe_import_error(exc, target)}, []
+        result = executor.execute(op, target, name, args, kwargs)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        return {"status": "exit", "message": f"{what} tried to exit the process ({type(exc).__name__})"}, []
+    except BaseException as exc:
+        return {"status": "error", "message": safe_describe(exc, what)}, []
+    out_arrays = []
+    try:
+        value = wire.encode(result, out_arrays, executor.make_handle)
+    except wire.WireError as exc:
+        return {"status": "error", "message": f"{what} returned a value that cannot be checked: {exc}"}, []
+    return {"status": "ok", "value": value}, out_arrays
+
+
+def main(request_fd, response_fd, submission_root):
+    requests = os.fdopen(request_fd, "rb")
+    responses = os.fdopen(response_fd, "wb")
+    executor = Executor()
+    # numpy and the wire format are imported before the submission is on
+    # sys.path, so a student's numpy.py or json.py cannot replace them here.
+    sys.path.insert(0, submission_root)
+    wire.write_message(responses, {"status": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            header, arrays = wire.read_message(requests)
+        except EOFError:
+            return
+        try:
+            response, out_arrays = run_request(executor, header, arrays)
+        except (wire.WireError, KeyError, TypeError, ValueError) as exc:
+            response, out_arrays = {"status": "error", "message": f"bad request: {exc}"}, []
+        wire.write_message(responses, response, out_arrays)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, GRADER_DIR)
+    import numpy  # noqa: F401  (loaded before student code can shadow it)
+    from testkit import wire
+    from testkit.code import Executor, describe_call, describe_exception
+
+    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
