@@ -1,0 +1,105 @@
+"""Grade one submission: stage it, run the suite, write results.json and feedback.md.
+
+    from autograder.grading import grade_submission
+    results = grade_submission("assignment1", "submissions/alice.zip", "out/alice",
+                               isolation="auto")
+
+The steps, each in its own module:
+
+    stage_submission   submission.py   safe unzip, keep only graded files, messages
+    cache_key          fingerprint.py  skip if out_dir/results.json has the same key
+    run_suite          run_suite.py    pytest + plugin.py in a separate process, time limit
+    build_results      results.py      Gradescope results.json
+    render_feedback    feedback.py     feedback.md for the student
+
+Outputs are written atomically, feedback.md first: a results.json with a
+matching cache key means both files are complete.
+"""
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .atomic import read_json_or_none, write_json_atomic, write_text_atomic
+from .feedback import render_feedback
+from .fingerprint import cache_key, grading_context
+from .manifest import Roots, load_manifest
+from .results import build_results
+from .run_suite import collect_tests, run_suite
+from .submission import stage_submission
+
+NOT_GRADED = "not graded: the submission could not be unpacked (see the problems above)"
+
+
+@dataclass
+class Outcome:
+    results: dict
+    cached: bool    # True: out_dir already held the result for the same key; nothing ran
+
+
+def submission_name(path):
+    """A submission's name: the folder name, or the archive name without .zip."""
+    path = Path(path)
+    return path.stem if path.suffix.lower() == ".zip" and path.is_file() else path.name
+
+
+def grade_submission(assignment, submission_path, out_dir, isolation="auto", *, suites_root=None,
+                     reference_root=None, release_root=None, timeout_s=None, slot=None,
+                     log_path=None, force=False):
+    """Grade `submission_path` (folder or .zip); write out_dir/results.json and out_dir/feedback.md.
+
+    assignment      name of the assignment (source/<assignment>/assignment.toml, suites/<assignment>/)
+    isolation       how the student's worker is confined: "auto", "bwrap", "rlimits", "none"
+    *_root          the suites, reference and release folders (default: this repository's)
+    timeout_s       wall-clock limit for the suite (default: the manifest's grading_timeout_s or 900)
+    slot            sandbox slot (distinct per concurrent submission); None when grading one at a time
+    log_path        where the pytest log goes (instructor-only: it holds tracebacks of hidden tests)
+    force           regrade even if out_dir holds a result with the same cache key
+
+    Returns the results.json content (a dict in Gradescope's format). Problems
+    with the submission never raise; they become messages and zero scores.
+    Raises ManifestError, ReleaseMissing or SuiteError for problems of the
+    course materials.
+    """
+    return grade(assignment, submission_path, out_dir, isolation, Roots.of(suites_root, reference_root, release_root),
+                 timeout_s=timeout_s, slot=slot, log_path=log_path, force=force).results
+
+
+def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=None, slot=None,
+          log_path=None, force=False, context=None, name=None):
+    """`grade_submission` with pre-built roots and context (for batches); returns an `Outcome`."""
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    manifest = load_manifest(assignment, roots.reference)
+    context = context or grading_context(roots, assignment, isolation)
+    name = name or submission_name(submission_path)
+    staging = Path(tempfile.mkdtemp(prefix="grading-staged-"))
+    try:
+        staged = stage_submission(submission_path, manifest, roots.release / assignment, staging / "submission")
+        key = cache_key(staged, context)
+        existing = read_json_or_none(out_dir / "results.json")
+        if (not force and existing and existing.get("extra_data", {}).get("cache_key") == key
+                and (out_dir / "feedback.md").is_file()):
+            return Outcome(existing, cached=True)
+        if staged.rejected:
+            tests = collect_tests(roots, assignment, isolation, log_path)
+            for test in tests:
+                test.message = NOT_GRADED
+            run_problem, complete = "", True
+        else:
+            run = run_suite(roots, assignment, staged.root, isolation,
+                            timeout_s or manifest.timeout_s, log_path, slot)
+            tests, run_problem, complete = run.tests, run.problem, run.complete
+        # An incomplete run (time limit, crash) may be the machine's fault: no key, so it is retried.
+        extra = {"cache_key": key if complete else None, "assignment": assignment, "submission": name,
+                 "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "complete": complete, "submitted_files": staged.submitted,
+                 "suite_hash": context["suite_hash"], "grader_version": context["grader_version"]}
+        results = build_results(tests, staged.problems, run_problem, time.monotonic() - started, extra)
+        write_text_atomic(out_dir / "feedback.md", render_feedback(results, manifest.title, name))
+        write_json_atomic(out_dir / "results.json", results)
+        return Outcome(results, cached=False)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

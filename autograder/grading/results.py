@@ -1,0 +1,69 @@
+"""results.json in Gradescope's format, from the tests of one submission.
+
+    {"score", "execution_time", "output", "visibility", "stdout_visibility",
+     "tests": [{"name", "score", "max_score", "status", "output", "visibility"}],
+     "extra_data": {...our bookkeeping...}}
+
+Public tests are "visible"; hidden tests are "after_published" (students see
+them once grades are published). Gradescope's stdout of the autograder (the
+pytest log, with tracebacks) stays "hidden". The schema is in
+`gradescope_results.schema.json` next to this file.
+"""
+import json
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).with_name("gradescope_results.schema.json")
+
+
+def load_schema():
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def output_for(test):
+    if test.passed:
+        return ""
+    text = test.message
+    if test.output:
+        text += "\n\nYour code printed (last lines):\n" + test.output
+    return text
+
+
+def summary(tests, problems, run_problem):
+    score = sum(t.points for t in tests if t.passed)
+    total = sum(t.points for t in tests)
+    lines = [f"Autograder score: {score:g} / {total:g} ({sum(t.passed for t in tests)} of {len(tests)} checks passed)."]
+    lines += problems
+    if run_problem:
+        lines.append(run_problem)
+    return "\n".join(lines)
+
+
+def build_results(tests, problems, run_problem, execution_time_s, extra_data):
+    """The results.json content. `tests` are `run_suite.TestResult`s, in suite order."""
+    return {
+        "score": float(sum(t.points for t in tests if t.passed)),
+        "execution_time": int(round(execution_time_s)),
+        "output": summary(tests, problems, run_problem),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{
+            "name": t.name,
+            "score": float(t.points if t.passed else 0.0),
+            "max_score": float(t.points),
+            "status": "passed" if t.passed else "failed",
+            "output": output_for(t),
+            "visibility": "visible" if t.public else "after_published",
+        } for t in tests],
+        "extra_data": dict(extra_data, max_score=float(sum(t.points for t in tests)),
+                           problems=list(problems) + ([run_problem] if run_problem else [])),
+    }
+
+
+def file_subtotals(results):
+    """{suite file: (score, max)} from a results.json's tests."""
+    totals = {}
+    for test in results["tests"]:
+        file = test["name"].split("::", 1)[0]
+        score, maximum = totals.get(file, (0.0, 0.0))
+        totals[file] = (score + test["score"], maximum + test["max_score"])
+    return totals

@@ -1,0 +1,184 @@
+"""Run an assignment's suite on one staged submission, in a separate process.
+
+    run = run_suite(roots, "assignment1", staged_root, isolation="auto", timeout_s=900)
+
+starts `python -m pytest <suites>/<assignment>` with the recording plugin
+(`plugin.py`) in its own process group, with a wall-clock limit. The pytest
+process is trusted (it holds the hidden tests and the reference); the
+student's code runs in the sandbox worker the suite's `student` fixture
+starts. If pytest dies or hits the limit, the tests it reported stand and
+every other test scores 0 with a message saying why.
+
+Problems of the suite itself (a test file that does not import, no tests)
+are the instructor's: they raise `SuiteError` instead of costing students
+points.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .manifest import REPO
+
+INI = Path(__file__).with_name("suite_pytest.ini")
+SLOT_ENV = "AUTOGRADER_SANDBOX_SLOT"
+
+
+class SuiteError(RuntimeError):
+    """The suite could not be collected or run (an instructor problem, not the student's)."""
+
+
+@dataclass
+class TestResult:
+    id: str                # pytest node id relative to the suites root
+    file: str              # suite file name, e.g. "test_knn.py"
+    points: float
+    public: bool
+    passed: bool = False
+    message: str = ""      # safe for the student
+    output: str = ""       # a few lines the student's code printed, if the sandbox captured them
+    duration_s: float = 0.0
+
+    @property
+    def name(self):
+        """Display name: the node id without the assignment folder."""
+        return self.id.split("/", 1)[-1]
+
+
+@dataclass
+class SuiteRun:
+    tests: list = field(default_factory=list)
+    complete: bool = True   # pytest ran to its end
+    problem: str = ""       # for the student, when it did not
+    wall_s: float = 0.0
+
+
+def pytest_command(roots, assignment, student_root, isolation, results_file, collect_only=False):
+    command = [sys.executable, "-m", "pytest", str(roots.suites / assignment),
+               "-c", str(INI), "--rootdir", str(roots.suites), "--confcutdir", str(roots.suites),
+               "-p", "autograder.grading.plugin", f"--grading-results={results_file}",
+               f"--student-root={student_root}", f"--isolation={isolation}",
+               f"--reference-root={roots.reference}", "-q", "--tb=short"]
+    return command + (["--collect-only"] if collect_only else [])
+
+
+def _environment(slot):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTEST_ADDOPTS", None)
+    if slot is not None:
+        env[SLOT_ENV] = str(slot)
+    return env
+
+
+def _read_records(path):
+    """Parse the plugin's JSON lines; a torn last line (process killed mid-write) is dropped."""
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break
+    except FileNotFoundError:
+        pass
+    return records
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _run_pytest(command, env, timeout_s, log):
+    """Run pytest in its own process group; returns (returncode or None on timeout, wall seconds)."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="grading-cwd-") as cwd:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            returncode = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            # Also on KeyboardInterrupt/SystemExit: never leave the tree running.
+            _kill_group(proc)
+    return returncode, time.monotonic() - start
+
+
+def _suite_problem(records, returncode, log_path):
+    errors = [r for r in records if r["kind"] == "collect_error"]
+    where = f" (see {log_path})" if log_path else ""
+    if errors:
+        return f"the suite could not be collected: {errors[0]['where']}: {errors[0]['detail'][-1500:]}{where}"
+    if returncode in (3, 4):
+        return f"pytest stopped with an internal or usage error (exit code {returncode}){where}"
+    if returncode == 5 or any(r["kind"] == "collected" and not r["tests"] for r in records):
+        return f"the suite has no tests{where}"
+    return None
+
+
+def _tests_from(records):
+    collected = next((r for r in records if r["kind"] == "collected"), None)
+    if collected is None:
+        return None
+    return {t["id"]: TestResult(t["id"], t["file"], t["points"], t["public"]) for t in collected["tests"]}
+
+
+def _run(roots, assignment, student_root, isolation, timeout_s, log_path, slot, collect_only):
+    with tempfile.TemporaryDirectory(prefix="grading-results-") as tmp:
+        results_file = Path(tmp) / "results.jsonl"
+        command = pytest_command(roots, assignment, student_root, isolation, results_file, collect_only)
+        with open(log_path or os.devnull, "ab") as log:
+            returncode, wall_s = _run_pytest(command, _environment(slot), timeout_s, log)
+        return _read_records(results_file), returncode, wall_s
+
+
+def collect_tests(roots, assignment, isolation="auto", log_path=None, timeout_s=300):
+    """The suite's tests, all unpassed, without running any (no student code runs)."""
+    records, returncode, _ = _run(roots, assignment, roots.reference, isolation, timeout_s, log_path, None, True)
+    problem = _suite_problem(records, returncode, log_path)
+    tests = _tests_from(records)
+    if problem or tests is None:
+        raise SuiteError(f"{assignment}: {problem or f'collection did not finish (exit code {returncode})'}")
+    return list(tests.values())
+
+
+def run_suite(roots, assignment, student_root, isolation="auto", timeout_s=900, log_path=None, slot=None):
+    """Grade the staged submission at `student_root`; returns a `SuiteRun` (see module docstring)."""
+    records, returncode, wall_s = _run(roots, assignment, student_root, isolation, timeout_s, log_path, slot, False)
+    problem = _suite_problem(records, returncode, log_path)
+    if problem:
+        raise SuiteError(f"{assignment}: {problem}")
+    tests = _tests_from(records)
+    if tests is None:  # died before collection finished: learn the tests from a clean collection
+        tests = {t.id: t for t in collect_tests(roots, assignment, isolation)}
+    for record in records:
+        if record["kind"] == "result" and record["id"] in tests:
+            test = tests[record["id"]]
+            test.passed, test.message = record["passed"], record["message"]
+            test.output, test.duration_s = record["output"], record["duration_s"]
+    reported = {r["id"] for r in records if r["kind"] == "result"}
+    finished = any(r["kind"] == "finished" for r in records)
+    run = SuiteRun(list(tests.values()), complete=finished and returncode in (0, 1), wall_s=wall_s)
+    if not run.complete:
+        if returncode is None:
+            run.problem = (f"Grading stopped at the time limit of {timeout_s:.0f} s; checks that had not "
+                           "finished score 0. Look for very slow code or an endless loop.")
+        else:
+            run.problem = ("Grading stopped unexpectedly before all checks had finished; checks that had "
+                           "not finished score 0. If your code uses a lot of memory, that may be the cause.")
+        for test in run.tests:
+            if test.id not in reported:
+                test.message = "not run: " + run.problem.split(";")[0].lower().rstrip(".")
+    return run
