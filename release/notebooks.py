@@ -1,0 +1,102 @@
+"""Step: the manifest's notebooks through nbgrader's own generate_assignment.
+
+nbgrader (0.9.6, `nbgrader.converters.GenerateAssignment`) clears solution
+cells and regions with our stub, removes hidden test regions, locks cells,
+records checksums and clears outputs. It runs on a throwaway course directory
+(source/<name>/ holding copies of the notebooks) with a throwaway gradebook, so
+nothing in the repository but the release output is touched. Its output is then
+re-serialised with sorted keys and stable cell ids, so builds are byte-identical.
+"""
+import contextlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import ReleaseError
+
+CODE_STUB = "# TODO: your code here\nraise NotImplementedError()"
+
+
+def generate_notebooks(job):
+    """Add each manifest notebook, as nbgrader's student version, at the assignment root."""
+    if not job.manifest.notebooks:
+        return
+    with tempfile.TemporaryDirectory(prefix="release-nbgrader-") as course:
+        course = Path(course)
+        source = course / "source" / job.manifest.name
+        source.mkdir(parents=True)
+        for name in job.manifest.notebooks:
+            shutil.copyfile(job.manifest.folder / name, source / name)
+        _run_nbgrader(course, job.manifest.name, job.roots.display(job.manifest.folder))
+        for name in job.manifest.notebooks:
+            released = course / "release" / job.manifest.name / name
+            if not released.is_file():
+                raise ReleaseError(f"nbgrader did not produce {name} for {job.manifest.name}")
+            job.tree.add(name, normalize_notebook(released.read_text(encoding="utf-8")))
+
+
+def normalize_notebook(text):
+    """Serialise a notebook deterministically: sorted keys, one-space indent, stable ids."""
+    notebook = json.loads(text)
+    for index, cell in enumerate(notebook.get("cells", [])):
+        if "id" in cell and not cell["id"]:
+            cell["id"] = f"cell-{index}"
+    return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+class _Collect(logging.Handler):
+    """Keeps nbgrader's log records, so a failure can be reported with its reasons."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _venv_on_path():
+    # nbgrader's gradebook shells out to the `alembic` script of the environment
+    # nbgrader is installed in, which is not on PATH when .venv is not activated.
+    old = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + old
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = old
+
+
+def _run_nbgrader(course, assignment, where):
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    config.GenerateAssignment.force = True
+    config.ClearSolutions.code_stub = {"python": CODE_STUB}
+    converter = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config)
+    collect = _Collect()
+    log = converter.log  # traitlets' shared logger: restore it afterwards
+    old_level, old_propagate = log.level, log.propagate
+    log.addHandler(collect)
+    log.setLevel(logging.WARNING)
+    log.propagate = False  # keep nbgrader's chatter off the terminal; we report failures
+    try:
+        with _venv_on_path():
+            converter.start()
+    except Exception as exc:
+        reasons = "\n  ".join(m.strip() for m in collect.messages if m.strip()) or str(exc)
+        raise ReleaseError(f"{where}: nbgrader generate_assignment failed:\n  {reasons}") from None
+    finally:
+        log.removeHandler(collect)
+        log.setLevel(old_level)
+        log.propagate = old_propagate

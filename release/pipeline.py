@@ -1,0 +1,110 @@
+"""The release of one assignment: run the steps, leak-check, write or compare.
+
+    build_assignment(name, roots)   regenerate roots.output/<name>, failing on any leak
+    check_assignment(name, roots)   problems with the committed roots.output/<name>:
+                                    leaks, and differences from a fresh generation
+"""
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ReleaseError
+from .leaks import find_leaks
+from .manifest import Manifest, Roots, assignment_names, load_manifest
+from .notebooks import generate_notebooks
+from .public_tests import split_suites, write_hidden_test_counts, write_public_tests, write_student_conftest
+from .student_files import (copy_dataset_fetcher, copy_readme, copy_student_tools, copy_testkit,
+                            write_submission_manifest)
+from .stub_modules import stub_modules
+from .tree import ReleaseTree, compare_trees, replace_folder
+
+STEPS = [
+    stub_modules,
+    generate_notebooks,
+    copy_readme,
+    copy_student_tools,
+    copy_dataset_fetcher,
+    copy_testkit,
+    write_public_tests,
+    write_student_conftest,
+    write_hidden_test_counts,
+    write_submission_manifest,
+]
+
+
+@dataclass
+class Job:
+    """What a step gets: the manifest, the roots, the tree it adds files to."""
+
+    manifest: Manifest
+    roots: Roots
+    tree: ReleaseTree = field(default_factory=ReleaseTree)
+    notes: list = field(default_factory=list)   # things worth telling the instructor
+    _splits: dict = None
+
+    def splits(self):
+        """The manifest's suites split into public and hidden parts (computed once)."""
+        if self._splits is None:
+            self._splits = split_suites(self.manifest, self.roots)
+        return self._splits
+
+
+class LeaksFound(ReleaseError):
+    def __init__(self, label, leaks):
+        self.leaks = leaks
+        listing = "\n  ".join(str(leak) for leak in leaks)
+        super().__init__(f"{label}: the release would leak {len(leaks)} thing(s); nothing was written:\n  {listing}")
+
+
+def generate(name, roots):
+    """Run every step for assignment `name`; returns the finished Job."""
+    job = Job(load_manifest(roots, name), roots)
+    for step in STEPS:
+        step(job)
+    return job
+
+
+def label_of(name, roots):
+    return roots.display(roots.output / name)
+
+
+def build_assignment(name, roots):
+    """Regenerate roots.output/<name>. Raises ReleaseError (LeaksFound on a leak). Returns the Job."""
+    job = generate(name, roots)
+    with tempfile.TemporaryDirectory(prefix="release-build-") as tmp:
+        staging = Path(tmp) / name
+        job.tree.write(staging)
+        leaks = find_leaks(staging, job.manifest, roots, job.splits(), set(job.tree.files), label_of(name, roots))
+        if leaks:
+            raise LeaksFound(label_of(name, roots), leaks)
+        replace_folder(staging, roots.output / name)
+    return job
+
+
+def check_assignment(name, roots):
+    """Problems with the committed release of `name`, as lines of text (empty: all good)."""
+    label = label_of(name, roots)
+    job = generate(name, roots)
+    committed = roots.output / name
+    if not committed.is_dir():
+        return [f"{label} does not exist; run `make release`"]
+    expected = set(job.tree.files)
+    problems = [str(leak) for leak in find_leaks(committed, job.manifest, roots, job.splits(), expected, label)]
+    with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
+        fresh = Path(tmp) / name
+        job.tree.write(fresh)
+        problems += [f"(fresh build) {leak}" for leak in
+                     find_leaks(fresh, job.manifest, roots, job.splits(), expected, label)]
+        differences = compare_trees(fresh, committed)
+    if differences:
+        problems.append(f"{label} differs from a fresh build of the sources (run `make release`):")
+        problems += [f"  {line}" for line in differences]
+    return problems
+
+
+def orphan_releases(roots):
+    """Folders in roots.output that no source/<name>/assignment.toml generates."""
+    names = set(assignment_names(roots))
+    if not roots.output.is_dir():
+        return []
+    return sorted(p.name for p in roots.output.iterdir() if p.is_dir() and p.name not in names)

@@ -1,0 +1,118 @@
+"""What must never reach students, collected from the sources the release reads.
+
+Secret lines: lines of solution regions (cs231n .py files and notebook
+solution cells), of notebook hidden-test regions, and of hidden tests and the
+helpers only they use. A line counts only when it is non-trivial (see
+`is_trivial`) and never occurs in a public part of the sources (outside
+regions, in public tests, in the test kit or the student tools): those lines
+may legitimately appear in a release.
+
+Secret names: the names of hidden test functions.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+
+from .errors import ReleaseError
+from .regions import find_regions, outside_lines
+
+MIN_SECRET_LENGTH = 12
+_TRIVIAL = re.compile(r"^(pass|break|continue|else:|try:|finally:|return|return [\w.]+|[()\[\]{},:]+)$")
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def normalize(line):
+    """Whitespace-insensitive form of a line: stripped, inner runs of spaces collapsed."""
+    return " ".join(line.split())
+
+
+def is_trivial(normalized):
+    return len(normalized) < MIN_SECRET_LENGTH or bool(_TRIVIAL.match(normalized))
+
+
+@dataclass
+class Secrets:
+    lines: dict = field(default_factory=dict)        # normalized line -> where it comes from
+    test_names: dict = field(default_factory=dict)   # hidden test name -> suite file
+    _public: set = field(default_factory=set)
+
+    def secret(self, lines, origin):
+        for line in lines:
+            key = normalize(line)
+            if not is_trivial(key):
+                self.lines.setdefault(key, origin)
+
+    def public(self, lines):
+        self._public.update(normalize(line) for line in lines)
+
+    def finish(self):
+        """Drop secret lines that also occur in public material."""
+        for key in self._public & self.lines.keys():
+            del self.lines[key]
+        return self
+
+
+def collect_secrets(manifest, roots, splits):
+    """Secrets for one assignment; `splits` is public_tests.split_suites(manifest, roots)."""
+    found = Secrets()
+    for path in sorted(roots.source.rglob("*.py")):
+        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
+            continue
+        where = roots.display(path)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        regions = find_regions(lines, where)
+        for region in regions:
+            found.secret(region.body(lines), f"{where}, line {region.begin + 1}")
+        found.public(outside_lines(lines, regions))
+    for path in sorted(roots.source.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" not in path.parts:
+            _notebook_secrets(path, roots.display(path), found)
+    for suite, split in splits.items():
+        where = roots.display(roots.suites / manifest.name / suite)
+        for text in split.hidden_text:
+            found.secret(text.split("\n"), f"a hidden test or helper in {where}")
+        for test in split.hidden_tests:
+            found.test_names[test.name] = where
+        found.public(split.public_source.split("\n"))
+    shipped = [*roots.testkit.glob("*.py"), *roots.common.glob("*.py"), manifest.folder / "README.md",
+               roots.dataset_fetcher]
+    for path in shipped:
+        if path.is_file():
+            found.public(path.read_text(encoding="utf-8").split("\n"))
+    return found.finish()
+
+
+def _notebook_secrets(path, where, found):
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{where}: not a valid notebook: {exc}") from None
+    for index, cell in enumerate(notebook.get("cells", [])):
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else source).split("\n")
+        cell_where = f"{where}, cell {index}"
+        solution = bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        regions = find_regions(lines, cell_where)
+        if solution and not regions:
+            found.secret(lines, cell_where)  # nbgrader replaces the whole cell with a stub
+            continue
+        for region in regions:
+            found.secret(region.body(lines), f"{cell_where}, line {region.begin + 1}")
+        rest, hidden = _split_hidden(outside_lines(lines, regions), cell_where)
+        found.secret(hidden, f"{cell_where} (hidden tests)")
+        found.public(rest)
+
+
+def _split_hidden(lines, where):
+    """(lines outside, lines inside) the BEGIN/END HIDDEN TESTS regions of a cell."""
+    outside, inside, hidden = [], [], False
+    for line in lines:
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        else:
+            (inside if hidden else outside).append(line)
+    if hidden:
+        raise ReleaseError(f"{where}: {HIDDEN_BEGIN} is never closed by {HIDDEN_END}")
+    return outside, inside
