@@ -1,0 +1,177 @@
+"""Image features (cs231n/features.py) and the models trained on them (features.ipynb).
+
+Students write two regions of features.py: the orientation binning of
+hog_feature and the hue histogram of color_histogram_hsv. The notebook saves
+the best linear SVM and two-layer net trained on those features; the grader
+recomputes the features of the CIFAR-10 test images with the reference
+features.py and scores the saved parameters on them.
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.testkit import CheckFailed, assert_array, assert_close, assert_scalar_close
+
+MOD = "cs231n.features"
+NUM_CLASSES = 10
+NUM_TEST = 1000              # the notebook's test split: the first 1000 test images
+SVM_MIN_ACCURACY = 0.40      # the notebook asks for >= 42% validation accuracy
+NET_MIN_ACCURACY = 0.55      # the notebook asks for >= 57% test accuracy
+
+
+def _ramp_image(height, width, slope, axis):
+    """Gray image whose value grows by `slope` per pixel along `axis` (1: columns)."""
+    index = np.arange(width if axis == 1 else height, dtype=np.float64) * slope
+    return np.broadcast_to(index if axis == 1 else index[:, None], (height, width)).copy()
+
+
+def _images(rng):
+    """Test images: RGB in [0, 255] (integer-valued and not), RGB in [0, 1], grayscale."""
+    yield rng.integers(0, 256, size=(32, 32, 3)).astype(np.float64)
+    yield rng.uniform(0, 255, size=(8, 8, 3))
+    yield rng.uniform(0, 255, size=(24, 40, 3))
+    yield rng.integers(0, 256, size=(37, 23, 3)).astype(np.float64)
+    yield rng.uniform(0, 1, size=(16, 48, 3))
+    yield rng.uniform(0, 255, size=(16, 16))
+
+
+# ---------------------------------------------------------------- hog_feature
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_hog_feature_shape_and_range(student, rng):
+    hog = student.function(MOD, "hog_feature")
+    for shape, length in [((32, 32, 3), 4 * 4 * 9), ((20, 41, 3), 2 * 5 * 9), ((16, 24), 2 * 3 * 9)]:
+        feature = hog(rng.uniform(0, 255, size=shape))
+        assert_array(feature, f"hog_feature of a {shape} image", (length,))
+        if not np.all(np.isfinite(feature)) or np.any(feature < 0):
+            raise CheckFailed(f"hog_feature of a {shape} image should hold finite, non-negative "
+                              "averages of gradient magnitudes")
+    constant = hog(np.full((16, 16, 3), 7.0))
+    assert_close(constant, np.zeros(2 * 2 * 9), "hog_feature of a constant image (no gradients)")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_hog_feature_of_ramps(student):
+    """Ramps have one gradient direction everywhere (except the last row/column)."""
+    hog = student.function(MOD, "hog_feature")
+    slope = 3.0
+    # Rising along the columns: gradient angle 0 degrees, bin 0; the right cells
+    # have one column (the last one) without a forward difference.
+    expected = np.zeros((2, 2, 9))
+    expected[:, 0, 0] = slope
+    expected[:, 1, 0] = slope * 7 / 8
+    got = hog(_ramp_image(16, 16, slope, axis=1))
+    assert_close(got, expected.ravel(), "hog_feature of an image rising to the right")
+    # Falling to the right: angle 180 degrees, the same unsigned edge, bin 0 again.
+    got = hog(_ramp_image(16, 16, -slope, axis=1))
+    assert_close(got, expected.ravel(), "hog_feature of an image falling to the right")
+    # Rising down the rows: angle 90 degrees, bin 4 (80 to 100 degrees).
+    expected = np.zeros((2, 2, 9))
+    expected[0, :, 4] = slope
+    expected[1, :, 4] = slope * 7 / 8
+    got = hog(_ramp_image(16, 16, slope, axis=0))
+    assert_close(got, expected.ravel(), "hog_feature of an image rising downwards")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_hog_feature_votes_add_up_to_magnitude(student, rng):
+    """Summed over the bins, a cell's histogram is the cell's mean gradient magnitude."""
+    hog = student.function(MOD, "hog_feature")
+    image = rng.uniform(0, 255, size=(16, 24))
+    gx = np.zeros_like(image)
+    gy = np.zeros_like(image)
+    gx[:, :-1] = np.diff(image, axis=1)
+    gy[:-1, :] = np.diff(image, axis=0)
+    magnitude = np.hypot(gx, gy).reshape(2, 8, 3, 8).mean(axis=(1, 3))
+    feature = hog(image)
+    assert_array(feature, "hog_feature", (2 * 3 * 9,))
+    assert_close(feature.reshape(2, 3, 9).sum(axis=2), magnitude,
+                 "hog_feature summed over the orientation bins of each cell")
+
+
+@pytest.mark.points(3)
+def test_hog_feature_matches_reference(student, reference, rng):
+    hog = student.function(MOD, "hog_feature")
+    ref_hog = reference.function(MOD, "hog_feature")
+    for image in _images(rng):
+        assert_close(hog(image), ref_hog(image), f"hog_feature of a {image.shape} image")
+    # Diagonal edges sit near bin boundaries (45 degrees is inside bin 2) and
+    # the last row/column vote with a single gradient component.
+    diagonal = np.add.outer(np.arange(24.0), np.arange(16.0) * 2.0)
+    assert_close(hog(diagonal), ref_hog(diagonal), "hog_feature of a diagonal ramp")
+
+
+# -------------------------------------------------------- color_histogram_hsv
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_color_histogram_hsv_of_plain_colours(student):
+    histogram = student.function(MOD, "color_histogram_hsv")
+    # With 10 bins over [0, 255]: red (hue 0) -> bin 0, green (hue 1/3, i.e. 85)
+    # -> bin 3, blue (hue 2/3, i.e. 170) -> bin 6, gray (hue 0) -> bin 0.
+    for colour, bin_index in [((255, 0, 0), 0), ((0, 255, 0), 3), ((0, 0, 255), 6), ((90, 90, 90), 0)]:
+        image = np.broadcast_to(np.array(colour, dtype=np.float64), (4, 6, 3))
+        expected = np.zeros(10)
+        expected[bin_index] = 1.0
+        assert_close(histogram(image), expected, f"color_histogram_hsv of a plain {colour} image")
+    half = np.zeros((4, 6, 3))
+    half[:2, :, 0] = 255.0
+    half[2:, :, 2] = 255.0
+    expected = np.zeros(10)
+    expected[[0, 6]] = 12.0
+    assert_close(histogram(half, normalized=False), expected,
+                 "color_histogram_hsv(normalized=False) of a half red, half blue image")
+    expected = np.zeros(5)
+    expected[[0, 3]] = 0.5
+    assert_close(histogram(half, nbin=5), expected,
+                 "color_histogram_hsv(nbin=5) of a half red, half blue image")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_color_histogram_hsv_counts_every_pixel(student, rng):
+    histogram = student.function(MOD, "color_histogram_hsv")
+    image = rng.uniform(0, 255, size=(32, 32, 3))
+    for nbin in [10, 3]:
+        hist = histogram(image, nbin=nbin)
+        assert_array(hist, f"color_histogram_hsv(nbin={nbin})", (nbin,))
+        assert_scalar_close(float(np.sum(hist)), 1.0, f"the sum of color_histogram_hsv(nbin={nbin})")
+    counts = histogram(image, normalized=False)
+    assert_array(counts, "color_histogram_hsv(normalized=False)", (10,))
+    assert_scalar_close(float(np.sum(counts)), 32.0 * 32.0, "the sum of color_histogram_hsv(normalized=False)")
+
+
+@pytest.mark.points(3)
+def test_color_histogram_hsv_matches_reference(student, reference, rng):
+    histogram = student.function(MOD, "color_histogram_hsv")
+    ref_histogram = reference.function(MOD, "color_histogram_hsv")
+    cases = [
+        (rng.uniform(0, 255, size=(32, 32, 3)), {}),
+        (rng.integers(0, 256, size=(17, 9, 3)).astype(np.float64), {"nbin": 7}),
+        (rng.uniform(0, 255, size=(8, 8, 3)), {"nbin": 1}),
+        (rng.uniform(0, 255, size=(20, 20, 3)), {"nbin": 32, "normalized": False}),
+        (rng.uniform(0, 1, size=(12, 12, 3)), {"xmax": 1.0}),
+        # Bins over part of the range: hues below xmin are not counted.
+        (rng.uniform(0, 255, size=(16, 16, 3)), {"xmin": 60, "nbin": 6}),
+        (rng.uniform(0, 255, size=(16, 16, 3)), {"xmin": 60, "nbin": 6, "normalized": False}),
+        # Gray pixels (no hue) and two channels tying for the maximum.
+        (np.repeat(rng.uniform(0, 255, size=(10, 10, 1)), 3, axis=2), {}),
+        (np.concatenate([np.full((10, 10, 2), 200.0), rng.uniform(0, 199, (10, 10, 1))], axis=2), {}),
+    ]
+    for image, kwargs in cases:
+        args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        assert_close(histogram(image, **kwargs), ref_histogram(image, **kwargs),
+                     f"color_histogram_hsv({args or 'default arguments'}) of a {image.shape} image")
+
+
+@pytest.mark.points(1)
+def test_hog_hsv_features_match_reference(student, reference, rng):
+    images = rng.integers(0, 256, size=(6, 32, 32, 3)).astype(np.float64)
+    got = student.function(MOD, "hog_hsv_features")(images)
+    expected = reference.function(MOD, "hog_hsv_features")(images)
+    assert_close(got, expected, "hog_hsv_features of 6 images")
