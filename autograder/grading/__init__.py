@@ -27,7 +27,8 @@ The pipeline, one module per step:
     batch.py        grade_batch: many submissions, parallel, progress, grades.csv
     gradebook.py    SQLite history of runs and results
 """
+from .batch import grade_batch
 from .grade import grade_submission
 
-__all__ = ["grade_submission"]
+__all__ = ["grade_batch", "grade_submission"]
 

@@ -46,7 +46,7 @@ def submission_name(path):
 
 
 def grade_submission(assignment, submission_path, out_dir, isolation="auto", *, suites_root=None,
-                     reference_root=None, release_root=None, timeout_s=None, slot=None,
+                     reference_root=None, release_root=None, timeout_s=None,
                      log_path=None, force=False):
     """Grade `submission_path` (folder or .zip); write out_dir/results.json and out_dir/feedback.md.
 
@@ -54,7 +54,6 @@ def grade_submission(assignment, submission_path, out_dir, isolation="auto", *, 
     isolation       how the student's worker is confined: "auto", "bwrap", "rlimits", "none"
     *_root          the suites, reference and release folders (default: this repository's)
     timeout_s       wall-clock limit for the suite (default: the manifest's grading_timeout_s or 900)
-    slot            sandbox slot (distinct per concurrent submission); None when grading one at a time
     log_path        where the pytest log goes (instructor-only: it holds tracebacks of hidden tests)
     force           regrade even if out_dir holds a result with the same cache key
 
@@ -64,10 +63,10 @@ def grade_submission(assignment, submission_path, out_dir, isolation="auto", *, 
     course materials.
     """
     return grade(assignment, submission_path, out_dir, isolation, Roots.of(suites_root, reference_root, release_root),
-                 timeout_s=timeout_s, slot=slot, log_path=log_path, force=force).results
+                 timeout_s=timeout_s, log_path=log_path, force=force).results
 
 
-def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=None, slot=None,
+def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=None,
           log_path=None, force=False, context=None, name=None):
     """`grade_submission` with pre-built roots and context (for batches); returns an `Outcome`."""
     started = time.monotonic()
@@ -90,7 +89,7 @@ def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=N
             run_problem, complete = "", True
         else:
             run = run_suite(roots, assignment, staged.root, isolation,
-                            timeout_s or manifest.timeout_s, log_path, slot)
+                            timeout_s or manifest.timeout_s, log_path)
             tests, run_problem, complete = run.tests, run.problem, run.complete
         # An incomplete run (time limit, crash) may be the machine's fault: no key, so it is retried.
         extra = {"cache_key": key if complete else None, "assignment": assignment, "submission": name,

@@ -18,6 +18,11 @@ expected values. Any other exception in a hidden test (a plain assert, a bug
 in the test) becomes a generic line: pytest's assertion rewriting,
 tracebacks and test source never reach the record. Public tests are shipped
 to students, so for them the exception type and first line are shown.
+
+`output` is the last few lines the student's code printed during a failed
+*public* test (from the `student` fixture's `output()`, when it has one).
+For hidden tests it is left out, since code can print its hidden inputs;
+it goes to the failure report in the instructor's log instead.
 """
 import json
 import time
@@ -65,17 +70,24 @@ def student_message(exc, public, when):
     return INTERNAL_ERROR
 
 
-def output_excerpt(exc):
-    """At most a few lines of what the student's code printed, when the sandbox attached it."""
-    text = None
-    for attribute in ("student_output", "stdout", "output"):
-        value = getattr(exc, attribute, None)
-        if isinstance(value, (str, bytes)) and value:
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            break
-    if not text:
+def printed_so_far(item):
+    """Everything the student's code has printed in this session ("" if not available)."""
+    student = getattr(item, "funcargs", {}).get("student")
+    output = getattr(student, "output", None)
+    if not callable(output):
         return ""
+    try:
+        text = output()
+    except Exception:
+        return ""
+    return text if isinstance(text, str) else ""
+
+
+def excerpt(text):
+    """The last few lines of `text`, each cut to a sane width."""
     lines = text.splitlines()
+    if not lines:
+        return ""
     kept = [line[:MAX_OUTPUT_LINE_CHARS] for line in lines[-MAX_OUTPUT_LINES:]]
     if len(lines) > MAX_OUTPUT_LINES:
         kept.insert(0, f"[... {len(lines) - MAX_OUTPUT_LINES} earlier lines not shown]")
@@ -87,6 +99,7 @@ class Recorder:
         self.file = open(path, "a", encoding="utf-8")
         self.pending = {}   # nodeid -> partial record, filled phase by phase
         self.info = {}      # nodeid -> (points, public)
+        self.printed_before = {}  # nodeid -> length of the student's output when the test body started
 
     def write(self, record):
         self.file.write(json.dumps(record) + "\n")
@@ -105,6 +118,11 @@ class Recorder:
         self.write({"kind": "collected", "tests": tests})
 
     @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        self.printed_before[item.nodeid] = len(printed_so_far(item))
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
@@ -116,7 +134,11 @@ class Recorder:
             public = (self.info.get(item.nodeid) or marker_info(item))[1]
             exc = call.excinfo.value if call.excinfo is not None else None
             record["message"] = student_message(exc, public, call.when) if exc is not None else INTERNAL_ERROR
-            record["output"] = output_excerpt(exc) if exc is not None else ""
+            printed = printed_so_far(item)[self.printed_before.get(item.nodeid, 0):]
+            if printed:
+                report.sections.append(("Captured output of the student's code", printed))
+                if public:
+                    record["output"] = excerpt(printed)
         elif report.skipped and record["passed"]:
             record["passed"] = False
             record["message"] = "this check did not run (skipped)"

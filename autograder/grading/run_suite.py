@@ -26,7 +26,6 @@ from pathlib import Path
 from .manifest import REPO
 
 INI = Path(__file__).with_name("suite_pytest.ini")
-SLOT_ENV = "AUTOGRADER_SANDBOX_SLOT"
 
 
 class SuiteError(RuntimeError):
@@ -67,13 +66,11 @@ def pytest_command(roots, assignment, student_root, isolation, results_file, col
     return command + (["--collect-only"] if collect_only else [])
 
 
-def _environment(slot):
+def _environment():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
-    if slot is not None:
-        env[SLOT_ENV] = str(slot)
     return env
 
 
@@ -135,18 +132,18 @@ def _tests_from(records):
     return {t["id"]: TestResult(t["id"], t["file"], t["points"], t["public"]) for t in collected["tests"]}
 
 
-def _run(roots, assignment, student_root, isolation, timeout_s, log_path, slot, collect_only):
+def _run(roots, assignment, student_root, isolation, timeout_s, log_path, collect_only):
     with tempfile.TemporaryDirectory(prefix="grading-results-") as tmp:
         results_file = Path(tmp) / "results.jsonl"
         command = pytest_command(roots, assignment, student_root, isolation, results_file, collect_only)
         with open(log_path or os.devnull, "ab") as log:
-            returncode, wall_s = _run_pytest(command, _environment(slot), timeout_s, log)
+            returncode, wall_s = _run_pytest(command, _environment(), timeout_s, log)
         return _read_records(results_file), returncode, wall_s
 
 
 def collect_tests(roots, assignment, isolation="auto", log_path=None, timeout_s=300):
     """The suite's tests, all unpassed, without running any (no student code runs)."""
-    records, returncode, _ = _run(roots, assignment, roots.reference, isolation, timeout_s, log_path, None, True)
+    records, returncode, _ = _run(roots, assignment, roots.reference, isolation, timeout_s, log_path, True)
     problem = _suite_problem(records, returncode, log_path)
     tests = _tests_from(records)
     if problem or tests is None:
@@ -154,9 +151,9 @@ def collect_tests(roots, assignment, isolation="auto", log_path=None, timeout_s=
     return list(tests.values())
 
 
-def run_suite(roots, assignment, student_root, isolation="auto", timeout_s=900, log_path=None, slot=None):
+def run_suite(roots, assignment, student_root, isolation="auto", timeout_s=900, log_path=None):
     """Grade the staged submission at `student_root`; returns a `SuiteRun` (see module docstring)."""
-    records, returncode, wall_s = _run(roots, assignment, student_root, isolation, timeout_s, log_path, slot, False)
+    records, returncode, wall_s = _run(roots, assignment, student_root, isolation, timeout_s, log_path, False)
     problem = _suite_problem(records, returncode, log_path)
     if problem:
         raise SuiteError(f"{assignment}: {problem}")
