@@ -152,7 +152,8 @@ def hog_feature(im):
     # elsewhere. Use no loop over pixels.
     ### BEGIN SOLUTION
     bin_width = 180.0 / HOG_ORIENTATIONS
-    bins = np.minimum((orientation // bin_width).astype(np.intp), HOG_ORIENTATIONS - 1)
+    # Orientations are >= 0, so truncating to int is the floor.
+    bins = np.minimum((orientation / bin_width).astype(np.intp), HOG_ORIENTATIONS - 1)
     votes = np.zeros(image.shape + (HOG_ORIENTATIONS,))
     np.put_along_axis(votes, bins[..., None], magnitude[..., None], axis=2)
     ### END SOLUTION

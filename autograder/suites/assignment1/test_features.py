@@ -106,6 +106,18 @@ def test_hog_feature_matches_reference(student, reference, rng):
     assert_close(hog(diagonal), ref_hog(diagonal), "hog_feature of a diagonal ramp")
 
 
+@pytest.mark.points(1)
+def test_hog_feature_angle_rounding_to_180_degrees(student, reference):
+    """A gradient a hair below 0 degrees folds to exactly 180.0, which belongs in the last bin."""
+    image = np.zeros((8, 16))
+    image[0, 0] = 1e-20
+    image[0, 1] = 100.0
+    got = student.function(MOD, "hog_feature")(image)
+    expected = reference.function(MOD, "hog_feature")(image)
+    assert_close(got, expected, "hog_feature of an image with an orientation that rounds to "
+                 "180 degrees (it belongs in the last bin)")
+
+
 # -------------------------------------------------------- color_histogram_hsv
 
 @pytest.mark.public
