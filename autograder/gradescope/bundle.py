@@ -5,10 +5,11 @@ The zip holds, at its root (Gradescope's layout):
     setup.sh, run_autograder          from the templates beside this file, with
                                       the assignment name and datasets filled in
     requirements.txt, constraints.txt the pinned environment, copied as is
-    pyproject.toml                    pytest's configuration, as in the repository
     autograder/                       the grader, with only this assignment's suites
     source/cs231n/                    the reference solution
     source/<assignment>/assignment.toml
+    assignments/<assignment>/<module> the release's stubs, graded where a student
+                                      did not submit a module (the manifest's `modules`)
     data/__init__.py, data/fetch.py   the dataset fetcher setup.sh runs
 
 Reproducible: entries are sorted by path, every timestamp is 1980-01-01, and
@@ -79,11 +80,14 @@ def grader_files(assignment, repo=REPO):
         paths.append(path)
     paths += _walk(repo / "source" / "cs231n", repo)
     paths += [f"source/{assignment}/assignment.toml", "data/__init__.py", "data/fetch.py",
-              "requirements.txt", "constraints.txt", "pyproject.toml"]
+              "requirements.txt", "constraints.txt"]
     missing = [p for p in paths if not (repo / p).is_file()]
-    if missing:
-        raise BundleError("missing from the repository: " + ", ".join(missing))
-    return sorted(set(paths))
+    stubs = [f"assignments/{assignment}/{module}" for module in load_manifest(assignment, repo).get("modules", [])]
+    missing_stubs = [p for p in stubs if not (repo / p).is_file()]
+    if missing or missing_stubs:
+        hint = " (build the release first: make release)" if missing_stubs else ""
+        raise BundleError("missing from the repository: " + ", ".join(missing + missing_stubs) + hint)
+    return sorted(set(paths + stubs))
 
 
 def render_script(name, assignment, datasets):

@@ -1,0 +1,100 @@
+"""What run_autograder runs on Gradescope, once per submission.
+
+    python -m autograder.gradescope.run --assignment assignment1 \
+        --submission /autograder/submission --results /autograder/results
+
+1. copy the submission into a private staging folder (a lone .zip in it is
+   the submission itself);
+2. pick the sandbox: bubblewrap where it works, else the rlimits fallback
+   (an unprivileged uid of its own); if neither works, refuse to grade rather
+   than run student code as root;
+3. grade with `grade_submission`, exactly as `make grade` does;
+4. write results/results.json. The pytest log (hidden tests' tracebacks)
+   goes to stdout, which results.json marks hidden from students.
+
+If grading itself fails, results.json still says so (score 0, "not your
+fault"), so the student never sees Gradescope's bare error page.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from autograder.grading import grade_submission
+from autograder.grading.atomic import write_json_atomic
+
+ISOLATION_ENV = "GRADESCOPE_ISOLATION"  # force "bwrap" or "rlimits" (tests, debugging)
+GRADER_FAILED = ("The autograder could not grade this submission, for a reason that is not "
+                 "your fault. The course staff have the details and will regrade it.")
+
+
+class NoSandbox(RuntimeError):
+    """Neither bubblewrap nor the rlimits fallback works on this image."""
+
+
+def choose_isolation():
+    """ "bwrap" or "rlimits": never a level that runs student code as the grader's user."""
+    from autograder.sandbox.isolation import BwrapLaunch, RlimitsLaunch, choose
+
+    requested = os.environ.get(ISOLATION_ENV, "auto")
+    if requested not in ("auto", "bwrap", "rlimits"):
+        raise NoSandbox(f"{ISOLATION_ENV}={requested!r}: only auto, bwrap or rlimits grade on Gradescope")
+    level = {BwrapLaunch: "bwrap", RlimitsLaunch: "rlimits"}.get(choose(requested))
+    if level is None:
+        raise NoSandbox("no sandbox works here (see the warning above): run setup.sh as root, "
+                        "which installs bubblewrap")
+    return level
+
+
+def stage(submission_dir, staging):
+    """Copy Gradescope's submission folder; return what to grade (the folder, or its lone .zip)."""
+    target = Path(staging) / "submission"
+    shutil.copytree(submission_dir, target, symlinks=True)  # links stay links; grading rejects them
+    entries = [p for p in target.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].suffix.lower() == ".zip" and entries[0].is_file():
+        return entries[0]
+    return target
+
+
+def failure_results(message):
+    return {"score": 0.0, "output": message, "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": []}
+
+
+def run(assignment, submission_dir, results_dir):
+    """Grade one Gradescope submission; return the exit status (0 graded, 1 grader failure)."""
+    results_path = Path(results_dir) / "results.json"
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as staging:
+        log = Path(staging) / "pytest.log"
+        try:
+            isolation = choose_isolation()
+            print(f"grading {assignment} with isolation={isolation}", flush=True)
+            results = grade_submission(assignment, stage(submission_dir, staging), Path(staging) / "out",
+                                       isolation=isolation, log_path=log)
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+            write_json_atomic(results_path, failure_results(GRADER_FAILED))
+            return 1
+        finally:
+            if log.is_file():
+                print(log.read_text(errors="replace"), flush=True)
+    write_json_atomic(results_path, results)
+    print(f"score {results['score']:g}: {json.dumps(results['extra_data'].get('submitted_files', []))}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--submission", required=True, help="Gradescope's submission folder")
+    parser.add_argument("--results", required=True, help="folder for results.json")
+    args = parser.parse_args(argv)
+    return run(args.assignment, args.submission, args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

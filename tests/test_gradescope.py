@@ -1,0 +1,153 @@
+"""The Gradescope bundle: what it holds, that it is reproducible, and that
+run_autograder in a simulated /autograder grades like grade_submission."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.gradescope.bundle import FIXED_DATE, BundleError, build_bundle
+from autograder.grading import grade_submission
+
+ASSIGNMENT = "assignment1"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return build_bundle(ASSIGNMENT, tmp_path_factory.mktemp("gs") / f"{ASSIGNMENT}.zip").path
+
+
+def test_bundle_is_byte_for_byte_reproducible(bundle, tmp_path):
+    again = build_bundle(ASSIGNMENT, tmp_path / "again.zip").path
+    assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(bundle.read_bytes()).digest()
+    with zipfile.ZipFile(bundle) as z:
+        names = z.namelist()
+        assert names == sorted(names)
+        assert {info.date_time for info in z.infolist()} == {FIXED_DATE}
+
+
+def test_bundle_layout_and_script_modes(bundle):
+    with zipfile.ZipFile(bundle) as z:
+        infos = {info.filename: info for info in z.infolist()}
+        run_script = z.read("run_autograder").decode()
+    for required in ["setup.sh", "run_autograder", "requirements.txt", "constraints.txt",
+                     "data/fetch.py", f"source/{ASSIGNMENT}/assignment.toml",
+                     "autograder/suites/conftest.py", "autograder/gradescope/run.py"]:
+        assert required in infos, required
+    assert any(n.startswith(f"autograder/suites/{ASSIGNMENT}/test_") for n in infos)
+    assert any(n.startswith("source/cs231n/") for n in infos)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in infos)
+    for script in ["setup.sh", "run_autograder"]:
+        assert infos[script].external_attr >> 16 == 0o100755
+    assert infos["requirements.txt"].external_attr >> 16 == 0o100644
+    assert "@ASSIGNMENT@" not in run_script and f'"{ASSIGNMENT}"' in run_script
+
+
+def test_bundle_only_holds_this_assignments_suites(tmp_path):
+    other = tmp_path / "repo"
+    # A toy repository with two assignments' suites: only the built one's go in.
+    for path in ["autograder/__init__.py", "autograder/suites/conftest.py",
+                 "autograder/suites/a1/test_a1.py", "autograder/suites/a2/test_secret.py",
+                 "source/cs231n/__init__.py", "source/a1/assignment.toml", "data/__init__.py",
+                 "data/fetch.py", "requirements.txt", "constraints.txt"]:
+        (other / path).parent.mkdir(parents=True, exist_ok=True)
+        (other / path).write_text("")
+    out = build_bundle("a1", tmp_path / "a1.zip", repo=other).path
+    names = zipfile.ZipFile(out).namelist()
+    assert "autograder/suites/a1/test_a1.py" in names
+    assert not any("a2" in n for n in names)
+
+
+def test_bundle_is_never_written_into_the_student_release(tmp_path):
+    from autograder.gradescope.bundle import REPO
+    with pytest.raises(BundleError, match="students receive"):
+        build_bundle(ASSIGNMENT, REPO / "assignments" / ASSIGNMENT / "autograder.zip")
+    assert not (REPO / "assignments" / ASSIGNMENT / "autograder.zip").exists()
+
+
+# ---- run_autograder in a simulated /autograder ------------------------------------
+
+
+def unzip_with_modes(bundle, dest):
+    """Unpack like Gradescope's `unzip`: Python's zipfile alone drops the executable bits."""
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(dest)
+        for info in z.infolist():
+            os.chmod(dest / info.filename, (info.external_attr >> 16) & 0o777)
+
+
+@pytest.fixture(scope="module")
+def gradescope_root(bundle):
+    """/autograder, simulated: source/ (the unpacked bundle), submission/, results/.
+
+    Made outside pytest's 0700 tmp folder so that the sandbox's uid can
+    traverse it, as it can on Gradescope after setup.sh.
+    """
+    root = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
+    os.chmod(root, 0o755)
+    unzip_with_modes(bundle, root / "source")
+    yield root
+    shutil.rmtree(root)
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    from autograder.samples import build_all
+    return build_all(ASSIGNMENT, tmp_path_factory.mktemp("samples") / "samples")
+
+
+def run_autograder(root, submission, **env):
+    """Gradescope's per-submission step: fresh submission/ and results/, then run_autograder."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    if submission is not None:
+        shutil.copytree(submission, root / "submission")
+    (root / "results").mkdir()
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "GRADESCOPE_PYTHON": sys.executable,
+                               "PYTHONPATH": "", **env})
+    return done, json.loads((root / "results" / "results.json").read_text())
+
+
+def scores(results):
+    return results["score"], [(t["name"], t["score"], t["max_score"], t["status"]) for t in results["tests"]]
+
+
+@pytest.mark.parametrize("sample, isolation", [("reference", "rlimits"), ("blank", "auto")])
+def test_run_autograder_scores_like_grade_submission(gradescope_root, samples, tmp_path, sample, isolation):
+    """rlimits is what Gradescope's containers get (no user namespaces); auto is bwrap here."""
+    done, via_gradescope = run_autograder(gradescope_root, samples / sample, GRADESCOPE_ISOLATION=isolation)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    level = done.stdout.split("isolation=", 1)[1].split()[0]
+    assert level == isolation if isolation != "auto" else level in ("bwrap", "rlimits")
+
+    direct = grade_submission(ASSIGNMENT, samples / sample, tmp_path / "out", isolation=level)
+    assert scores(via_gradescope) == scores(direct)
+    maximum = direct["extra_data"]["max_score"]
+    # Not equal by accident: the reference earns everything, the blank release nothing.
+    assert via_gradescope["score"] == (maximum if sample == "reference" else 0.0) and maximum > 0
+
+
+def test_run_autograder_reports_a_grader_failure_to_the_student(gradescope_root):
+    done, results = run_autograder(gradescope_root, None)  # no submission folder at all
+    assert done.returncode == 1
+    assert results["score"] == 0 and "not your fault" in results["output"]
+    assert "Traceback" in done.stdout  # for the instructor, in Gradescope's hidden stdout
+
+
+def test_gradescope_never_runs_student_code_unconfined(monkeypatch):
+    from autograder.gradescope.run import NoSandbox, choose_isolation
+    monkeypatch.setenv("GRADESCOPE_ISOLATION", "none")
+    with pytest.raises(NoSandbox):
+        choose_isolation()
+    import autograder.sandbox.isolation as isolation
+    monkeypatch.setenv("GRADESCOPE_ISOLATION", "auto")
+    monkeypatch.setattr(isolation, "choose", lambda requested: isolation.Launch)  # nothing but "none" works
+    with pytest.raises(NoSandbox):
+        choose_isolation()
