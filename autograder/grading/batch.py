@@ -38,7 +38,7 @@ from .fingerprint import grading_context
 from .gradebook import DEFAULT_PATH, Gradebook
 from .manifest import Roots, load_manifest
 from .results import build_results, file_subtotals
-from .run_suite import TestResult, collect_tests
+from .run_suite import TestResult, collect_tests, grader_environment
 from .submission import ReleaseMissing
 
 LOGS = "_logs"   # per-submission pytest logs for the instructor (hold hidden tracebacks)
@@ -92,7 +92,7 @@ class Children:
             return None, ""
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                                    start_new_session=True)
+                                    env=grader_environment(), start_new_session=True)
             with self.lock:
                 self.running.add(proc)
             try:

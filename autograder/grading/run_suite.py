@@ -66,7 +66,8 @@ def pytest_command(roots, assignment, student_root, isolation, results_file, col
     return command + (["--collect-only"] if collect_only else [])
 
 
-def _environment():
+def grader_environment():
+    """The environment of grader child processes: this repository importable, no stray pytest options."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -114,14 +115,25 @@ def _run_pytest(command, env, timeout_s, log):
 
 
 def _suite_problem(records, returncode, log_path):
-    errors = [r for r in records if r["kind"] == "collect_error"]
+    """A message when the suite itself failed (not the submission), else None.
+
+    Student code never runs during collection, so pytest stopping before it
+    had collected, or ending on its own with an internal/usage error, is the
+    suite's or the grader's fault. Dying after collection is not (see run_suite).
+    """
     where = f" (see {log_path})" if log_path else ""
+    errors = [r for r in records if r["kind"] == "collect_error"]
     if errors:
         return f"the suite could not be collected: {errors[0]['where']}: {errors[0]['detail'][-1500:]}{where}"
-    if returncode in (3, 4):
-        return f"pytest stopped with an internal or usage error (exit code {returncode}){where}"
-    if returncode == 5 or any(r["kind"] == "collected" and not r["tests"] for r in records):
+    collected = next((r for r in records if r["kind"] == "collected"), None)
+    if collected is None:
+        how = "ran past its time limit" if returncode is None else f"stopped with exit code {returncode}"
+        return f"pytest {how} before it had collected the suite{where}"
+    if not collected["tests"]:
         return f"the suite has no tests{where}"
+    finished = next((r for r in records if r["kind"] == "finished"), None)
+    if finished and finished["exitstatus"] in (3, 4):
+        return f"pytest ended with an internal or usage error (exit status {finished['exitstatus']}){where}"
     return None
 
 
@@ -137,7 +149,7 @@ def _run(roots, assignment, student_root, isolation, timeout_s, log_path, collec
         results_file = Path(tmp) / "results.jsonl"
         command = pytest_command(roots, assignment, student_root, isolation, results_file, collect_only)
         with open(log_path or os.devnull, "ab") as log:
-            returncode, wall_s = _run_pytest(command, _environment(), timeout_s, log)
+            returncode, wall_s = _run_pytest(command, grader_environment(), timeout_s, log)
         return _read_records(results_file), returncode, wall_s
 
 
@@ -145,10 +157,9 @@ def collect_tests(roots, assignment, isolation="auto", log_path=None, timeout_s=
     """The suite's tests, all unpassed, without running any (no student code runs)."""
     records, returncode, _ = _run(roots, assignment, roots.reference, isolation, timeout_s, log_path, True)
     problem = _suite_problem(records, returncode, log_path)
-    tests = _tests_from(records)
-    if problem or tests is None:
-        raise SuiteError(f"{assignment}: {problem or f'collection did not finish (exit code {returncode})'}")
-    return list(tests.values())
+    if problem:
+        raise SuiteError(f"{assignment}: {problem}")
+    return list(_tests_from(records).values())
 
 
 def run_suite(roots, assignment, student_root, isolation="auto", timeout_s=900, log_path=None):
@@ -158,8 +169,6 @@ def run_suite(roots, assignment, student_root, isolation="auto", timeout_s=900, 
     if problem:
         raise SuiteError(f"{assignment}: {problem}")
     tests = _tests_from(records)
-    if tests is None:  # died before collection finished: learn the tests from a clean collection
-        tests = {t.id: t for t in collect_tests(roots, assignment, isolation)}
     for record in records:
         if record["kind"] == "result" and record["id"] in tests:
             test = tests[record["id"]]
