@@ -16,6 +16,8 @@ from autograder.gradescope.bundle import FIXED_DATE, BundleError, build_bundle
 from autograder.grading import grade_submission
 
 ASSIGNMENT = "assignment1"
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("CS231N_DATA_DIR") or REPO / "data" / "datasets")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,6 @@ def test_bundle_only_holds_this_assignments_suites(tmp_path):
 
 
 def test_bundle_is_never_written_into_the_student_release(tmp_path):
-    from autograder.gradescope.bundle import REPO
     with pytest.raises(BundleError, match="students receive"):
         build_bundle(ASSIGNMENT, REPO / "assignments" / ASSIGNMENT / "autograder.zip")
     assert not (REPO / "assignments" / ASSIGNMENT / "autograder.zip").exists()
@@ -92,6 +93,8 @@ def gradescope_root(bundle):
     root = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
     os.chmod(root, 0o755)
     unzip_with_modes(bundle, root / "source")
+    # What setup.sh's data.fetch would leave there.
+    (root / "source" / "data" / "datasets").symlink_to(DATA_DIR, target_is_directory=True)
     yield root
     shutil.rmtree(root)
 
@@ -109,9 +112,9 @@ def run_autograder(root, submission, **env):
     if submission is not None:
         shutil.copytree(submission, root / "submission")
     (root / "results").mkdir()
+    base = {k: v for k, v in os.environ.items() if k not in ("CS231N_DATA_DIR", "PYTHONPATH")}
     done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "GRADESCOPE_PYTHON": sys.executable,
-                               "PYTHONPATH": "", **env})
+                          env={**base, "AUTOGRADER_ROOT": str(root), "GRADESCOPE_PYTHON": sys.executable, **env})
     return done, json.loads((root / "results" / "results.json").read_text())
 
 
@@ -120,8 +123,10 @@ def scores(results):
 
 
 @pytest.mark.parametrize("sample, isolation", [("reference", "rlimits"), ("blank", "auto")])
-def test_run_autograder_scores_like_grade_submission(gradescope_root, samples, tmp_path, sample, isolation):
+def test_run_autograder_scores_like_grade_submission(gradescope_root, samples, tmp_path, monkeypatch,
+                                                     sample, isolation):
     """rlimits is what Gradescope's containers get (no user namespaces); auto is bwrap here."""
+    monkeypatch.setenv("CS231N_DATA_DIR", str(DATA_DIR))
     done, via_gradescope = run_autograder(gradescope_root, samples / sample, GRADESCOPE_ISOLATION=isolation)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     level = done.stdout.split("isolation=", 1)[1].split()[0]
