@@ -65,8 +65,9 @@ def worker_env(home):
 
 
 def setpriv_argv(uid):
+    # no-new-privs: a setuid binary cannot give the worker root back.
     return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--"]
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
 
 
 def python_argv(python, grader_dir, submission):
@@ -101,9 +102,13 @@ class Launch:
         pass
 
 
-class RlimitsLaunch(Launch):
-    """Own uid, rlimits, cleared environment, private read-only copy of the submission."""
-    level = "rlimits"
+class ConfinedLaunch(Launch):
+    """Shared by rlimits and bwrap: a private uid and a private work dir.
+
+    The work dir holds read-only copies of the worker's files and of the
+    submission (so its permissions are ours to set, whatever the grader's
+    unpacking left), and a home folder owned by the worker's uid.
+    """
 
     def __init__(self, root, python=sys.executable, limits=Limits()):
         super().__init__(root, python, limits)
@@ -111,21 +116,18 @@ class RlimitsLaunch(Launch):
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
         try:
             os.chmod(self.workdir, 0o711)
-            grader = os.path.join(self.workdir, "grader")
+            self.grader_dir = os.path.join(self.workdir, "grader")
             for relative in WORKER_FILES:
-                _copy_read_only(os.path.join(AUTOGRADER, relative), os.path.join(grader, relative))
-            submission = os.path.join(self.workdir, "submission")
-            _copy_tree_read_only(self.root, submission)
-            home = os.path.join(self.workdir, "home")
-            os.mkdir(home, 0o700)
-            os.chown(home, self.slot.uid, self.slot.uid)
+                _copy_read_only(os.path.join(AUTOGRADER, relative),
+                                os.path.join(self.grader_dir, relative))
+            self.submission_dir = os.path.join(self.workdir, "submission")
+            _copy_tree_read_only(self.root, self.submission_dir)
+            self.home = os.path.join(self.workdir, "home")
+            os.mkdir(self.home, 0o700)
+            os.chown(self.home, self.slot.uid, self.slot.uid)
         except BaseException:
             self.close()
             raise
-        self.cwd = submission
-        self.env = worker_env(home)
-        self.command = (limits.prlimit_argv() + setpriv_argv(self.slot.uid)
-                        + python_argv(python, grader, submission))
 
     def kill_leftovers(self):
         kill_all_processes_of(self.slot.uid)
@@ -133,10 +135,23 @@ class RlimitsLaunch(Launch):
     def close(self):
         if getattr(self, "slot", None):
             self.slot.release()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if getattr(self, "workdir", None):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class BwrapLaunch(Launch):
+class RlimitsLaunch(ConfinedLaunch):
+    """Own uid, rlimits, cleared environment; the file system is the host's."""
+    level = "rlimits"
+
+    def __init__(self, root, python=sys.executable, limits=Limits()):
+        super().__init__(root, python, limits)
+        self.cwd = self.submission_dir
+        self.env = worker_env(self.home)
+        self.command = (limits.prlimit_argv() + setpriv_argv(self.slot.uid)
+                        + python_argv(python, self.grader_dir, self.submission_dir))
+
+
+class BwrapLaunch(ConfinedLaunch):
     """Rlimits and an unprivileged uid inside bubblewrap namespaces."""
     level = "bwrap"
     NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -144,19 +159,17 @@ class BwrapLaunch(Launch):
 
     def __init__(self, root, python=sys.executable, limits=Limits()):
         super().__init__(root, python, limits)
-        self.slot = UidSlot()
         self.cwd = "/"
         self.env = worker_env("/tmp")
-        mounts = system_mounts() + python_mounts(python)
-        mounts += ["--ro-bind", self.root, "/submission"]
-        for relative in WORKER_FILES:
-            mounts += ["--ro-bind", os.path.join(AUTOGRADER, relative), f"/grader/{relative}"]
+        mounts = system_mounts() + python_mounts(python) + [
+            "--ro-bind", self.submission_dir, "/submission",
+            "--ro-bind", self.grader_dir, "/grader"]
         setenv = [arg for key, value in self.env.items() for arg in ("--setenv", key, value)]
         self.command = (
             ["bwrap"] + self.NAMESPACES + ["--clearenv"] + setenv
             + ["--proc", "/proc", "--dev", "/dev",
                "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-            + mounts + ["--chdir", "/submission", "--"]
+            + with_open_parents(mounts) + ["--chdir", "/submission", "--"]
             + limits.prlimit_argv() + setpriv_argv(self.slot.uid)
             + python_argv(python, "/grader", "/submission"))
 
@@ -164,12 +177,27 @@ class BwrapLaunch(Launch):
         # bwrap reports a child killed by signal N as exit status 128 + N.
         return -(returncode - 128) if returncode > 128 else returncode
 
-    def kill_leftovers(self):
-        kill_all_processes_of(self.slot.uid)
 
-    def close(self):
-        if getattr(self, "slot", None):
-            self.slot.release()
+def with_open_parents(mounts):
+    """Insert `--perms 0755 --dir` for the missing parents of each mount point.
+
+    bwrap creates missing parents with mode 0700, which the unprivileged uid
+    could not traverse (/work/main/.venv, /root/.pyenv/...).
+    """
+    args, made = [], set()
+    for i in range(0, len(mounts), 3):
+        option, source, destination = mounts[i:i + 3]
+        parent = os.path.dirname(destination)
+        missing = []
+        while parent != "/" and parent not in made:
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        for folder in reversed(missing):
+            args += ["--perms", "0755", "--dir", folder]
+            made.add(folder)
+        args += [option, source, destination]
+        made.add(destination)
+    return args
 
 
 def system_mounts():
@@ -198,22 +226,22 @@ def python_mounts(python):
 def _copy_read_only(source, destination):
     os.makedirs(os.path.dirname(destination), exist_ok=True)
     shutil.copyfile(source, destination)
-    os.chmod(destination, 0o444)
-    _open_dirs(os.path.dirname(destination))
-
-
-def _open_dirs(path):
-    """Make `path` and its parents up to the work dir traversable and listable."""
-    while os.path.basename(path) in ("grader", "sandbox", "testkit"):
-        os.chmod(path, 0o555)
-        path = os.path.dirname(path)
+    _make_read_only(os.path.dirname(destination))
 
 
 def _copy_tree_read_only(source, destination):
-    """Copy a submission, leaving out symlinks (they could point anywhere)."""
-    shutil.copytree(source, destination, symlinks=True,
-                    ignore=lambda folder, names: [n for n in names if os.path.islink(os.path.join(folder, n))])
-    for folder, dirs, files in os.walk(destination):
+    """Copy a submission: regular files and folders only (a symlink could point anywhere)."""
+    def skipped(folder, names):
+        return [name for name in names if os.path.islink(os.path.join(folder, name))
+                or not (os.path.isfile(os.path.join(folder, name)) or os.path.isdir(os.path.join(folder, name)))]
+
+    shutil.copytree(source, destination, ignore=skipped)
+    _make_read_only(destination)
+
+
+def _make_read_only(tree):
+    """Everyone may read and traverse `tree`; nobody but root may change it."""
+    for folder, _, files in os.walk(tree):
         for name in files:
             os.chmod(os.path.join(folder, name), 0o444)
         os.chmod(folder, 0o555)
@@ -235,15 +263,20 @@ PROBE_UID = FIRST_UID - 1
 
 @functools.lru_cache(maxsize=None)
 def bwrap_problem(python=sys.executable):
-    """None if bubblewrap can run Python as an unprivileged uid here, else why not."""
+    """None if bubblewrap can run a program as an unprivileged uid here, else why not.
+
+    The probe runs /usr/bin/true rather than Python (a few ms instead of half a
+    second per grading process); a Python that does not start in the sandbox
+    shows up as a SandboxError, with its output, when the worker starts.
+    """
     if os.geteuid() != 0:
         return "the grader is not running as root"
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
     argv = (["bwrap"] + BwrapLaunch.NAMESPACES + ["--clearenv", "--proc", "/proc", "--dev", "/dev",
                                                   "--tmpfs", "/tmp"]
-            + system_mounts() + python_mounts(python) + ["--"]
-            + setpriv_argv(PROBE_UID) + [python, "-I", "-c", "import numpy"])
+            + with_open_parents(system_mounts() + python_mounts(python)) + ["--"]
+            + setpriv_argv(PROBE_UID) + ["/usr/bin/true"])
     return _probe(argv)
 
 
@@ -265,23 +298,26 @@ def choose(requested, python=sys.executable):
         raise ValueError(f"isolation must be one of {', '.join(LEVELS)}; got {requested!r}")
     if requested == "none":
         return Launch
-    problems = {"bwrap": bwrap_problem(python), "rlimits": rlimits_problem(python)}
+    problem = {"bwrap": bwrap_problem, "rlimits": rlimits_problem}
     if requested != "auto":
-        if problems[requested]:
-            raise SandboxError(f"isolation {requested!r} is not available: {problems[requested]}")
+        why = problem[requested](python)
+        if why:
+            raise SandboxError(f"isolation {requested!r} is not available: {why}")
         if requested == "rlimits":
             _warn_once("rlimits", "student code runs with resource limits and its own uid but "
                        "WITHOUT namespaces: it can see the file system and the network")
         return LAUNCHES[requested]
-    if not problems["bwrap"]:
+    bwrap_why = bwrap_problem(python)
+    if not bwrap_why:
         return BwrapLaunch
-    if not problems["rlimits"]:
-        _warn_once("rlimits", f"bubblewrap is unusable ({problems['bwrap']}); student code runs "
+    rlimits_why = rlimits_problem(python)
+    if not rlimits_why:
+        _warn_once("rlimits", f"bubblewrap is unusable ({bwrap_why}); student code runs "
                    "with resource limits and its own uid but WITHOUT namespaces: it can see the "
                    "file system and the network")
         return RlimitsLaunch
-    _warn_once("none", f"no sandbox is available (bwrap: {problems['bwrap']}; rlimits: "
-               f"{problems['rlimits']}); student code runs UNCONFINED as the grader's user")
+    _warn_once("none", f"no sandbox is available (bwrap: {bwrap_why}; rlimits: {rlimits_why}); "
+               "student code runs UNCONFINED as the grader's user")
     return Launch
 
 

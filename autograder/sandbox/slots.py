@@ -40,13 +40,15 @@ class UidSlot:
                 continue
             self.fd, self.uid = fd, FIRST_UID + slot
             # A grader that crashed may have left processes behind under this uid.
-            kill_all_processes_of(self.uid)
+            if processes_of(self.uid):
+                kill_all_processes_of(self.uid)
             return
         raise NoFreeSlot(f"all {SLOT_COUNT} worker uids are in use")
 
     def release(self):
         if self.fd is not None:
-            kill_all_processes_of(self.uid)
+            if processes_of(self.uid):
+                kill_all_processes_of(self.uid)
             os.close(self.fd)
             self.fd = None
 
@@ -77,16 +79,17 @@ def processes_of(uid):
 
 
 def kill_all_processes_of(uid):
-    """SIGKILL every process running as `uid`; returns how many remained after.
+    """SIGKILL every process running as `uid`; returns how many were still alive after.
 
     kill(-1) from a process of that uid reaches all of them in one system
     call, so a fork bomb cannot outrun it; the /proc sweep afterwards is a
-    second line. The helper child only calls async-signal-safe syscalls
-    between fork and _exit.
+    second line. The helper child only makes plain system calls between fork
+    and _exit, which is safe in a threaded parent.
     """
     if uid < FIRST_UID:
         raise ValueError("refusing to kill processes of a uid that is not a worker uid")
-    for _ in range(5):
+    remaining = []
+    for _ in range(20):
         pid = os.fork()
         if pid == 0:
             try:
@@ -97,13 +100,13 @@ def kill_all_processes_of(uid):
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)
-        for leftover in processes_of(uid):
+        remaining = processes_of(uid)
+        if not remaining:
+            return 0
+        for leftover in remaining:
             try:
                 os.kill(leftover, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        time.sleep(0.01)
-        remaining = processes_of(uid)
-        if not remaining:
-            return 0
+        time.sleep(0.01)  # SIGKILL is delivered asynchronously
     return len(remaining)
