@@ -127,7 +127,17 @@ notebooks = ["toy.ipynb"]
 modules = ["toypkg/__init__.py", "toypkg/ops.py", "toypkg/util.py"]
 submit_modules = ["toypkg/ops.py"]
 submit_artifacts = ["params.json"]
+suites = ["test_ops.py", "test_more.py"]
 grading_timeout_s = 60
+'''
+
+# In the suite folder but not in the manifest's list: never run, never counted.
+TEST_UNLISTED = '''
+import pytest
+
+@pytest.mark.points(100)
+def test_not_part_of_this_assignment(student):
+    raise AssertionError("unlisted suites must not run")
 '''
 
 MAX_SCORE = 15.0
@@ -157,6 +167,7 @@ class World:
         write(self.suites / "conftest.py", conftest)
         write(self.suites / "toy" / "test_ops.py", TEST_OPS)
         write(self.suites / "toy" / "test_more.py", TEST_MORE)
+        write(self.suites / "toy" / "test_unlisted.py", TEST_UNLISTED)
         write(self.reference / "toy" / "assignment.toml", MANIFEST)
         write(self.reference / "toypkg" / "__init__.py", "")
         write(self.reference / "toypkg" / "ops.py", ops_source())
@@ -342,6 +353,10 @@ def test_grading_context_tracks_reference_and_suite(tmp_path):
         f.write("# reference edited\n")
     after = grading_context(roots, "toy", "none")
     assert after["reference_hash"] != before["reference_hash"] and after["suite_hash"] == before["suite_hash"]
+    write(world.suites / "toy" / "test_unlisted.py", "# not graded: does not change the suite hash\n")
+    assert grading_context(roots, "toy", "none") == after
+    write(world.suites / "toy" / "helpers.py", "# helpers beside the suites do\n")
+    assert grading_context(roots, "toy", "none")["suite_hash"] != after["suite_hash"]
     assert grading_context(roots, "toy", "bwrap") != after
 
 
@@ -399,10 +414,10 @@ def test_killed_batch_leaves_only_complete_files_and_resumes(tmp_path):
     while time.monotonic() < deadline:
         for path in out.glob("s*/results.json"):
             json.loads(path.read_text())
-        if not _processes_mentioning(str(world.submissions)):
+        if not _processes_mentioning(str(tmp_path)):
             break
         time.sleep(0.1)
-    assert not _processes_mentioning(str(world.submissions))
+    assert not _processes_mentioning(str(tmp_path))
     done = len(list(out.glob("s*/results.json")))
     assert 1 <= done < 6
     assert not (out / "grades.csv").exists()

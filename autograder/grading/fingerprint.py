@@ -4,8 +4,8 @@ A submission's cache key is sha256 over:
 
 * its graded bytes: every file of the staging folder (the student's graded
   files and the release stubs around them) plus the unpacking messages;
-* the suite: every file of suites/<assignment>/, suites/conftest.py and the
-  assignment's manifest;
+* the suite: the suite files the manifest lists and the helpers beside them
+  in suites/<assignment>/, suites/conftest.py and the manifest itself;
 * the reference: every .py file under the reference root;
 * the grader version: the source of autograder/grading, testkit and sandbox;
 * the isolation mode asked for.
@@ -17,27 +17,27 @@ import hashlib
 import json
 from pathlib import Path
 
-from .manifest import REPO
+from .manifest import REPO, load_manifest
 
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 GRADER_PACKAGES = ("autograder/grading", "autograder/testkit", "autograder/sandbox")
 
 
-def _files(root, pattern="*"):
+def _files(root, pattern="*", keep=lambda path: True):
     root = Path(root)
     if not root.exists():
         return []
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob(pattern)
-                  if p.is_file() and not SKIPPED_PARTS & set(p.relative_to(root).parts))
+                  if p.is_file() and not SKIPPED_PARTS & set(p.relative_to(root).parts) and keep(p))
 
 
-def tree_digest(root, pattern="*"):
-    """sha256 hex of the relative paths and contents of the files under `root`."""
+def tree_digest(root, pattern="*", keep=lambda path: True):
+    """sha256 hex of the relative paths and contents of the files under `root` (those `keep` accepts)."""
     digest = hashlib.sha256()
     root = Path(root)
-    for path in _files(root, pattern):
+    for path in _files(root, pattern, keep):
         data = path.read_bytes()
         rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
         digest.update(f"{rel}\0{len(data)}\0".encode())
@@ -55,7 +55,8 @@ def grader_version():
 
 
 def suite_hash(roots, assignment):
-    return combine(suite=tree_digest(roots.suites / assignment),
+    manifest = load_manifest(assignment, roots.reference)
+    return combine(suite=tree_digest(roots.suites / assignment, keep=manifest.is_suite_file),
                    conftest=tree_digest(roots.suites / "conftest.py"),
                    manifest=tree_digest(roots.reference / assignment / "assignment.toml"))
 

@@ -37,6 +37,7 @@ class Manifest:
 
     modules         every module of the release (relative to the package root's parent)
     submit_modules  the modules a student writes; graded from the submission
+    suites          the suite files of suites/<name>/ that grade it (empty: all of them)
     notebooks       the notebooks; validated and kept for manual grading
     submit_artifacts  files the notebooks write (parameters, never code)
     timeout_s       wall-clock limit for running the whole suite on one submission
@@ -47,12 +48,23 @@ class Manifest:
     submit_modules: tuple
     notebooks: tuple
     submit_artifacts: tuple
+    suites: tuple
     timeout_s: float
 
     @property
     def graded_paths(self):
         """Every path a submission may contribute, in a stable order."""
         return self.notebooks + self.submit_modules + self.submit_artifacts
+
+    def suite_targets(self, suites_root):
+        """What pytest runs: the listed suite files, or the assignment's whole suite folder."""
+        folder = Path(suites_root) / self.name
+        return [folder / name for name in self.suites] if self.suites else [folder]
+
+    def is_suite_file(self, path):
+        """Whether a file of suites/<name>/ takes part in grading (helpers always do)."""
+        name = Path(path).name
+        return not self.suites or not name.startswith("test_") or name in self.suites
 
 
 DEFAULT_TIMEOUT_S = 900.0
@@ -82,11 +94,12 @@ def load_manifest(assignment, reference_root):
         return tuple(value)
 
     return Manifest(
-        name=str(data.get("name", assignment)),
+        name=assignment,
         title=str(data.get("title", assignment)),
         modules=paths("modules"),
         submit_modules=paths("submit_modules"),
         notebooks=paths("notebooks"),
         submit_artifacts=paths("submit_artifacts"),
+        suites=paths("suites"),
         timeout_s=float(data.get("grading_timeout_s", DEFAULT_TIMEOUT_S)),
     )

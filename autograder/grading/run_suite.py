@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .manifest import REPO
+from .manifest import REPO, load_manifest
 
 INI = Path(__file__).with_name("suite_pytest.ini")
 
@@ -58,7 +58,11 @@ class SuiteRun:
 
 
 def pytest_command(roots, assignment, student_root, isolation, results_file, collect_only=False):
-    command = [sys.executable, "-m", "pytest", str(roots.suites / assignment),
+    targets = load_manifest(assignment, roots.reference).suite_targets(roots.suites)
+    missing = [str(t) for t in targets if not t.exists()]
+    if missing:
+        raise SuiteError(f"{assignment}: suite files listed in the manifest do not exist: {', '.join(missing)}")
+    command = [sys.executable, "-m", "pytest", *map(str, targets),
                "-c", str(INI), "--rootdir", str(roots.suites), "--confcutdir", str(roots.suites),
                "-p", "autograder.grading.plugin", f"--grading-results={results_file}",
                f"--student-root={student_root}", f"--isolation={isolation}",
