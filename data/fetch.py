@@ -33,6 +33,7 @@ replaced.
 """
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -236,7 +237,7 @@ class HttpMirror(MirrorSource):
                 return response.read(2**20).decode("utf-8", errors="replace")
         except urllib.error.HTTPError:
             return None  # no SHA256SUMS: the official md5 applies
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise Offline(self.url(MIRROR_SUMS), reason(exc), self.base) from None
 
     def open(self, remote, offset):
@@ -275,7 +276,7 @@ def open_http(url, offset, remote, mirror):
             return _Empty(), offset, offset
         where = f"the mirror {mirror}" if mirror else url
         raise FetchError(f"{where} answered HTTP {exc.code} ({exc.reason}) for {remote.path}") from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise Offline(url, reason(exc), mirror) from None
     if response.status == 206:
         total = response.headers.get("Content-Range", "").rpartition("/")[2]
@@ -378,11 +379,15 @@ def download(source, remote, dest, progress=True):
             for block in iter(lambda: stream.read(CHUNK), b""):
                 out.write(block)
                 bar.update(len(block))
-        except (OSError, urllib.error.URLError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise FetchError(f"the download of {remote.path} broke off after {human_bytes(bar.done)} "
                              f"({reason(exc)}); run this again to resume it") from None
         finally:
             bar.close()
+        # A connection closed early can look like a normal end of the data.
+        if total is not None and bar.done < total:
+            raise FetchError(f"the download of {remote.path} broke off after {human_bytes(bar.done)} of "
+                             f"{human_bytes(total)}; run this again to resume it")
     return part
 
 
