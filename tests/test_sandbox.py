@@ -7,7 +7,9 @@ confinement itself (hidden files, network, processes outliving grading) at
 the levels that promise it, with the unconfined level as a control showing
 the check would notice a leak.
 """
+import json
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -22,7 +24,8 @@ import pytest
 from autograder.sandbox import RemoteCode, SandboxError, isolation
 from autograder.sandbox.slots import processes_of
 from autograder.testkit import (CheckFailed, Remote, StudentCodeError, StudentCrash, StudentTimeout,
-                                assert_array, assert_close)
+                                assert_array, assert_close, assert_equal_labels)
+from tests import hostile_submissions
 
 REPO = Path(__file__).resolve().parents[1]
 CALL_TIMEOUT = 3.0
@@ -535,3 +538,111 @@ def test_one_submission_of_fifteen_calls_grades_in_under_5_s(submission):
     elapsed = time.monotonic() - started
     print(f"start + 15 calls with 2.5 MB arrays at isolation {level}: {elapsed:.2f} s")
     assert elapsed < 5
+
+
+# ---- the hostile submission factory (tests/hostile_submissions.py) ----------
+
+GOOD_KNN = """
+import numpy as np
+
+
+class KNearestNeighbor:
+    def __init__(self):
+        pass
+
+    def train(self, X, y):
+        self.X_train, self.y_train = X, y
+
+    def compute_distances_no_loops(self, X):
+        squared = (X**2).sum(1)[:, None] + (self.X_train**2).sum(1)[None, :] - 2 * X @ self.X_train.T
+        return np.sqrt(np.maximum(squared, 0))
+
+    def predict_labels(self, dists, k=1):
+        nearest = self.y_train[np.argsort(dists, axis=1)[:, :k]]
+        return np.array([np.bincount(row).argmax() for row in nearest])
+"""
+
+KNN_MODULE = "cs231n.classifiers.k_nearest_neighbor"
+
+
+@pytest.fixture(scope="module")
+def good_knn_submission(tmp_path_factory):
+    return write_package(tmp_path_factory.mktemp("good_knn"), {
+        "cs231n/__init__.py": "", "cs231n/classifiers/__init__.py": "",
+        "cs231n/classifiers/k_nearest_neighbor.py": GOOD_KNN,
+        "knn.ipynb": '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'})
+
+
+def knn_checks(code):
+    """A miniature kNN suite: (passed, failure messages) over three checks."""
+    rng = np.random.default_rng(0)
+    X_train, y_train, X = rng.standard_normal((20, 5)), rng.integers(0, 3, 20), rng.standard_normal((4, 5))
+    expected = np.sqrt(((X[:, None, :] - X_train[None, :, :]) ** 2).sum(2))
+    labels = y_train[expected.argmin(1)]
+    passed, failures = 0, []
+    try:
+        knn = code.new(KNN_MODULE, "KNearestNeighbor")
+        knn.call("train", X_train, y_train)
+    except (StudentCodeError, CheckFailed) as error:
+        return 0, [str(error)] * 3
+    for check in range(3):
+        try:
+            if check < 2:
+                assert_close(knn.call("compute_distances_no_loops", X), expected, "dists")
+            else:
+                assert_equal_labels(knn.call("predict_labels", expected, k=1), labels, "y_pred")
+            passed += 1
+        except (StudentCodeError, CheckFailed) as error:
+            failures.append(str(error))
+    return passed, failures
+
+
+def test_the_good_knn_submission_passes_the_miniature_suite(good_knn_submission):
+    needs("bwrap")
+    with RemoteCode(good_knn_submission, isolation="bwrap") as code:
+        assert knn_checks(code) == (3, [])
+
+
+CODE_KINDS = [h for h in hostile_submissions.HOSTILE_KINDS if h.outcome in ("knn_zero", "same_as_good")]
+
+
+@pytest.mark.parametrize("hostile", CODE_KINDS, ids=[h.kind for h in CODE_KINDS])
+def test_hostile_kind_has_its_declared_outcome_under_bwrap(hostile, good_knn_submission, tmp_path):
+    needs("bwrap")
+    path = hostile_submissions.make_hostile(hostile.kind, good_knn_submission, tmp_path)
+    started = time.monotonic()
+    with RemoteCode(path, isolation="bwrap", call_timeout=2.0, total_timeout=20.0) as code:
+        passed, failures = knn_checks(code)
+        uid = code.launch.slot.uid
+    if hostile.outcome == "same_as_good":
+        assert (passed, failures) == (3, [])
+    else:
+        assert passed == 0 and all(re.search(hostile.message, f) for f in failures), failures
+    # Only this worker's uid: other graders may be running on this machine.
+    assert processes_of(uid) == []
+    assert time.monotonic() - started < 15
+
+
+def test_archive_kinds_are_built_as_declared(good_knn_submission, tmp_path):
+    import zipfile
+    for kind in ("zip_dotdot", "zip_absolute", "zip_symlink", "zip_bomb"):
+        path = hostile_submissions.make_hostile(kind, good_knn_submission, tmp_path)
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            infos = archive.infolist()
+        assert "cs231n/classifiers/__init__.py" in names
+        if kind == "zip_dotdot":
+            assert "../../escaped.py" in names
+        elif kind == "zip_absolute":
+            assert any(name.startswith("/") for name in names)
+        elif kind == "zip_symlink":
+            link = archive.getinfo(hostile_submissions.KNN)
+            assert (link.external_attr >> 16) & 0o170000 == 0o120000
+        else:
+            bomb = [i for i in infos if i.filename == "cs231n/padding.bin"][0]
+            assert bomb.file_size == 300 * 2**20 and bomb.compress_size < bomb.file_size / 200
+    folder = hostile_submissions.make_hostile("symlink_to_reference", good_knn_submission, tmp_path)
+    assert (folder / hostile_submissions.KNN).is_symlink()
+    notebook = hostile_submissions.make_hostile("invalid_notebook", good_knn_submission, tmp_path)
+    with pytest.raises(ValueError):
+        json.loads((notebook / "knn.ipynb").read_text())
