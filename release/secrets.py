@@ -1,13 +1,15 @@
 """What must never reach students, collected from the sources the release reads.
 
-Secret lines: lines of solution regions (cs231n .py files and notebook
-solution cells), of notebook hidden-test regions, and of hidden tests and the
-helpers only they use. A line counts only when it is non-trivial (see
-`is_trivial`) and never occurs in a public part of the sources (outside
-regions, in public tests, in the test kit or the student tools): those lines
-may legitimately appear in a release.
+Solution lines: lines of solution regions (.py files under source/ and
+notebook solution cells) and of notebook hidden-test regions. They count only
+when non-trivial (`is_trivial`) and when they never occur outside those regions
+in source/, nor in the fixed shipped tools (test kit, source/common, the
+dataset fetcher): such lines may legitimately appear in a release.
 
-Secret names: the names of hidden test functions.
+Hidden lines: lines of hidden tests and of the helpers only they use, unless
+they also occur in the public part of a suite or in the material above.
+
+Hidden names: the names of hidden test functions.
 """
 import json
 import re
@@ -34,22 +36,36 @@ def is_trivial(normalized):
 class Secrets:
     lines: dict = field(default_factory=dict)        # normalized line -> where it comes from
     test_names: dict = field(default_factory=dict)   # hidden test name -> suite file
-    _public: set = field(default_factory=set)
+    _solution: dict = field(default_factory=dict)
+    _hidden: dict = field(default_factory=dict)
+    _shared: set = field(default_factory=set)        # may appear anywhere
+    _public_tests: set = field(default_factory=set)  # may appear, but may still be solution lines
 
-    def secret(self, lines, origin):
-        for line in lines:
-            key = normalize(line)
-            if not is_trivial(key):
-                self.lines.setdefault(key, origin)
+    def solution(self, lines, origin):
+        _add(self._solution, lines, origin)
 
-    def public(self, lines):
-        self._public.update(normalize(line) for line in lines)
+    def hidden(self, lines, origin):
+        _add(self._hidden, lines, origin)
+
+    def shared(self, lines):
+        self._shared.update(normalize(line) for line in lines)
+
+    def public_tests(self, lines):
+        self._public_tests.update(normalize(line) for line in lines)
 
     def finish(self):
-        """Drop secret lines that also occur in public material."""
-        for key in self._public & self.lines.keys():
-            del self.lines[key]
+        """Settle `lines`: each kind of secret minus the material it may share lines with."""
+        hidden = {k: v for k, v in self._hidden.items() if k not in self._shared | self._public_tests}
+        solution = {k: v for k, v in self._solution.items() if k not in self._shared}
+        self.lines = {**hidden, **solution}
         return self
+
+
+def _add(secrets, lines, origin):
+    for line in lines:
+        key = normalize(line)
+        if not is_trivial(key):
+            secrets.setdefault(key, origin)
 
 
 def collect_secrets(manifest, roots, splits):
@@ -62,23 +78,21 @@ def collect_secrets(manifest, roots, splits):
         lines = path.read_text(encoding="utf-8").split("\n")
         regions = find_regions(lines, where)
         for region in regions:
-            found.secret(region.body(lines), f"{where}, line {region.begin + 1}")
-        found.public(outside_lines(lines, regions))
+            found.solution(region.body(lines), f"{where}, line {region.begin + 1}")
+        found.shared(outside_lines(lines, regions))
     for path in sorted(roots.source.rglob("*.ipynb")):
         if ".ipynb_checkpoints" not in path.parts:
             _notebook_secrets(path, roots.display(path), found)
     for suite, split in splits.items():
         where = roots.display(roots.suites / manifest.name / suite)
         for text in split.hidden_text:
-            found.secret(text.split("\n"), f"a hidden test or helper in {where}")
+            found.hidden(text.split("\n"), f"a hidden test or helper in {where}")
         for test in split.hidden_tests:
             found.test_names[test.name] = where
-        found.public(split.public_source.split("\n"))
-    shipped = [*roots.testkit.glob("*.py"), *roots.common.glob("*.py"), manifest.folder / "README.md",
-               roots.dataset_fetcher]
-    for path in shipped:
+        found.public_tests(split.public_source.split("\n"))
+    for path in [*roots.testkit.glob("*.py"), *roots.common.glob("*.py"), roots.dataset_fetcher]:
         if path.is_file():
-            found.public(path.read_text(encoding="utf-8").split("\n"))
+            found.shared(path.read_text(encoding="utf-8").split("\n"))
     return found.finish()
 
 
@@ -94,13 +108,13 @@ def _notebook_secrets(path, where, found):
         solution = bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
         regions = find_regions(lines, cell_where)
         if solution and not regions:
-            found.secret(lines, cell_where)  # nbgrader replaces the whole cell with a stub
+            found.solution(lines, cell_where)  # nbgrader replaces the whole cell with a stub
             continue
         for region in regions:
-            found.secret(region.body(lines), f"{cell_where}, line {region.begin + 1}")
+            found.solution(region.body(lines), f"{cell_where}, line {region.begin + 1}")
         rest, hidden = _split_hidden(outside_lines(lines, regions), cell_where)
-        found.secret(hidden, f"{cell_where} (hidden tests)")
-        found.public(rest)
+        found.solution(hidden, f"{cell_where} (hidden tests)")
+        found.shared(rest)
 
 
 def _split_hidden(lines, where):

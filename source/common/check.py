@@ -35,20 +35,32 @@ class Results:
             last = str(report.longrepr).strip().splitlines()[-1:] or ["unknown error"]
             self.load_errors.append(f"{report.nodeid}: {last[0]}")
 
-    def pytest_itemcollected(self, item):
-        marker = item.get_closest_marker("points")
-        points = marker.args[0] if marker and marker.args else 0
-        name = item.nodeid.split("tests/", 1)[-1]
-        self.tests[item.nodeid] = {"name": name, "points": points, "status": "PASS", "message": ""}
+    def pytest_collection_finish(self, session):
+        # session.items is final here: -k has already deselected what it should.
+        for item in session.items:
+            marker = item.get_closest_marker("points")
+            points = marker.args[0] if marker and marker.args else 0
+            name = item.nodeid.split("tests/", 1)[-1]
+            self.tests[item.nodeid] = {"name": name, "points": points, "status": None, "message": ""}
 
     def pytest_runtest_makereport(self, item, call):
         test = self.tests.get(item.nodeid)
-        if test is None or call.excinfo is None or test["status"] != "PASS":
-            return
-        if call.excinfo.errisinstance(pytest.skip.Exception):
+        if test is None or test["status"] in ("FAIL", "SKIP"):
+            return  # keep the first problem (a teardown error after a failure adds nothing)
+        if call.excinfo is None:
+            if call.when == "call":
+                test["status"] = "PASS"
+        elif call.excinfo.errisinstance(pytest.skip.Exception):
             test["status"], test["message"] = "SKIP", str(call.excinfo.value)
-            return
-        test["status"], test["message"] = "FAIL", hint(call.excinfo.value, call.when)
+        else:
+            test["status"], test["message"] = "FAIL", hint(call.excinfo.value, call.when)
+
+    def finished(self):
+        """The tests in run order; a test that never got to run counts as failed."""
+        for test in self.tests.values():
+            if test["status"] is None:
+                test["status"], test["message"] = "FAIL", "the test did not run"
+        return list(self.tests.values())
 
 
 def hint(error, when):
@@ -91,7 +103,7 @@ def report(results, pattern):
     """Print the per-test lines and totals; returns the exit status."""
     for error in results.load_errors:
         print(f"ERROR  could not load {error}")
-    tests = list(results.tests.values())
+    tests = results.finished()
     if not tests and not results.load_errors:
         print(f"No public test matches {pattern!r}." if pattern else "No public tests found.")
         return 1

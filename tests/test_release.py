@@ -1,0 +1,605 @@
+"""The release pipeline (release/) and the student tools (source/common/).
+
+Everything runs on a toy course built in tmp_path (`toy_course`), so these
+tests do not depend on the real assignments: a cs231n package with solution
+regions, one notebook with nbgrader metadata, a suite with public and hidden
+tests, and the real test kit and student tools.
+"""
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from release.errors import ReleaseError
+from release.leaks import find_leaks
+from release.manifest import REPO, Roots
+from release.pipeline import LeaksFound, build_assignment, check_assignment, generate
+from release.public_tests import split_suites
+from release.stub_modules import stub_source
+from release.suite_split import split_suite
+from release.tree import compare_trees, list_files
+
+NAME = "toy1"
+
+TOY_MODULE = '''\
+"""Toy functions for the release tests."""
+import numpy as np
+
+
+def double(x):
+    """Twice x.
+
+    Inputs:
+    - x: array of shape (N,)
+
+    Returns an array of shape (N,).
+    """
+    # TODO: multiply x by two.
+    ### BEGIN SOLUTION
+    doubled_values = np.multiply(x, 2.0)
+    return doubled_values
+    ### END SOLUTION
+
+
+class Scaler:
+    """Multiplies by a fixed factor."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def scale(self, x):
+        """x times the factor; x: array of shape (N,)."""
+        # TODO: scale x.
+        ### BEGIN SOLUTION
+        scaled_values = x * self.factor
+        ### END SOLUTION
+        return scaled_values
+
+
+def halve(x):
+    """Half of x; x: array of shape (N,)."""
+    # TODO: divide x by two.
+    ### BEGIN SOLUTION
+    halved_values = np.divide(x, 2.0)
+    return halved_values
+    ### END SOLUTION
+'''
+
+TOY_SUITE = '''\
+"""Toy suite. The hidden tests compare with the reference on secret inputs."""
+import numpy as np
+import pytest
+
+from autograder.testkit import assert_array, assert_close
+
+MOD = "cs231n.toy"
+SIZES = (3, 5)
+
+
+def make_input(rng, n):
+    """Random input of length n."""
+    return rng.standard_normal(n)
+
+
+def secret_edge_inputs():
+    """Helper used only by hidden tests."""
+    return [np.zeros(0), np.full(4, 1e300)]
+
+
+@pytest.mark.public
+@pytest.mark.points(2)
+@pytest.mark.parametrize("n", SIZES)
+def test_double_shape(student, rng, n):
+    x = make_input(rng, n)
+    out = student.function(MOD, "double")(x)
+    assert_array(out, "double(x)", (n,))
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_halve_undoes_double(student, rng):
+    x = make_input(rng, 4)
+    assert_close(student.function(MOD, "halve")(x + x), x, "halve(x + x)")
+
+
+@pytest.mark.points(3)
+def test_double_matches_reference_on_edges(student, reference):
+    for edge_case in secret_edge_inputs():
+        expected_double = reference.function(MOD, "double")(edge_case)
+        assert_close(student.function(MOD, "double")(edge_case), expected_double, "double(x)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("factor", [0.5, -2.0, 3.0])
+def test_scaler_matches_reference(student, reference, rng, factor):
+    x = make_input(rng, 6)
+    got_scaled = student.new(MOD, "Scaler", factor).call("scale", x)
+    assert_close(got_scaled, reference.new(MOD, "Scaler", factor).call("scale", x), "scale(x)")
+'''
+
+# A student's work: double is right, halve is wrong.
+STUDENT_MODULE = TOY_MODULE.replace(
+    "    ### BEGIN SOLUTION\n    doubled_values = np.multiply(x, 2.0)\n    return doubled_values\n"
+    "    ### END SOLUTION\n", "    return x + x\n").replace(
+    "        ### BEGIN SOLUTION\n        scaled_values = x * self.factor\n        ### END SOLUTION\n",
+    "        scaled_values = x * self.factor\n").replace(
+    "    ### BEGIN SOLUTION\n    halved_values = np.divide(x, 2.0)\n    return halved_values\n"
+    "    ### END SOLUTION\n", "    return x * 0.0\n")
+
+FETCHER = '"""Download the toy datasets."""\nimport sys\n\nif __name__ == "__main__":\n    sys.exit(0)\n'
+
+
+def nbgrader_meta(grade_id, solution=False, grade=False, locked=False, points=None):
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def toy_notebook():
+    """A notebook as an instructor keeps it: executed, with outputs and solutions."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        new_markdown_cell("# Toy notebook", metadata=nbgrader_meta("intro", locked=True)),
+        new_code_cell("import numpy as np\nprint('ready')", execution_count=1,
+                      outputs=[new_output("stream", name="stdout", text="ready\n")]),
+        new_code_cell("def triple(x):\n    # TODO: three times x\n    ### BEGIN SOLUTION\n"
+                      "    tripled_result = x + x + x\n    return tripled_result\n    ### END SOLUTION",
+                      execution_count=2, metadata=nbgrader_meta("triple", solution=True)),
+        new_code_cell("assert triple(1) == 3\n### BEGIN HIDDEN TESTS\nassert triple(-7) == -21 and triple(0) == 0\n"
+                      "### END HIDDEN TESTS", execution_count=3,
+                      metadata=nbgrader_meta("test_triple", grade=True, locked=True, points=1)),
+        new_markdown_cell("Tripling is linear because scaling commutes with addition.",
+                          metadata=nbgrader_meta("why", solution=True, grade=True, points=2)),
+    ]
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"toy-{index}"
+    return nb
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_toy_course(root, suite=TOY_SUITE, module=TOY_MODULE):
+    """A course under `root`; returns its Roots (real test kit, toy everything else)."""
+    source = root / "source"
+    write(source / "cs231n" / "__init__.py", '"""Toy package."""\n')
+    write(source / "cs231n" / "toy.py", module)
+    shutil.copytree(REPO / "source" / "common", source / "common")
+    write(source / NAME / "assignment.toml", textwrap.dedent(f'''\
+        name = "{NAME}"
+        title = "Toy assignment"
+        notebooks = ["toy.ipynb"]
+        modules = ["cs231n/__init__.py", "cs231n/toy.py"]
+        suites = ["test_toy.py"]
+        submit_modules = ["cs231n/toy.py"]
+        submit_artifacts = ["toy_params.json"]
+        '''))
+    write(source / NAME / "README.md", "# Toy assignment\n\nRun `python check.py`.\n")
+    nbformat.write(toy_notebook(), str(source / NAME / "toy.ipynb"))
+    write(root / "suites" / NAME / "test_toy.py", suite)
+    write(root / "data" / "fetch.py", FETCHER)
+    return Roots(source=source, suites=root / "suites", testkit=REPO / "autograder" / "testkit",
+                 dataset_fetcher=root / "data" / "fetch.py", output=root / "assignments")
+
+
+@pytest.fixture
+def roots(tmp_path):
+    return make_toy_course(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One release of the toy course, shared by the tests that only read it."""
+    roots = make_toy_course(tmp_path_factory.mktemp("course"))
+    build_assignment(NAME, roots)
+    return roots
+
+
+@pytest.fixture(scope="module")
+def built_job(built):
+    """The finished pipeline job behind `built` (manifest, suite splits, file list)."""
+    return generate(NAME, built)
+
+
+def read(roots, rel):
+    return (roots.output / NAME / rel).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- stubbing
+
+def test_stub_replaces_regions_and_keeps_todo_and_docstrings():
+    stubbed = stub_source(TOY_MODULE, "toy.py")
+    assert "doubled_values = np.multiply" not in stubbed and "scaled_values = x * self.factor" not in stubbed
+    assert "BEGIN SOLUTION" not in stubbed and "END SOLUTION" not in stubbed
+    assert "    # TODO: multiply x by two.\n    raise NotImplementedError('Complete double (see the TODO above)')\n" \
+        in stubbed
+    assert "        raise NotImplementedError('Complete Scaler.scale (see the TODO above)')\n" \
+           "        return scaled_values\n" in stubbed
+    assert '    """Twice x.\n\n    Inputs:\n    - x: array of shape (N,)\n' in stubbed
+    namespace = {}
+    exec(compile(stubbed, "toy.py", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="Complete double"):
+        namespace["double"](1.0)
+
+
+def test_stub_leaves_files_without_regions_unchanged():
+    text = '"""No regions."""\nX = 1\n'
+    assert stub_source(text, "plain.py") == text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", r"bad\.py, line 2: BEGIN SOLUTION is never closed"),
+    ("def f():\n    return 1\n    ### END SOLUTION\n", r"bad\.py, line 3: END SOLUTION without a BEGIN"),
+    ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
+     r"bad\.py, line 3: nested BEGIN SOLUTION \(the region opened at line 2"),
+    ("def f():\n    x = 1  ### BEGIN SOLUTION\n", r"bad\.py, line 2: a solution marker must stand alone"),
+])
+def test_stub_rejects_unbalanced_or_nested_markers(text, message):
+    with pytest.raises(ReleaseError, match=message):
+        stub_source(text, "bad.py")
+
+
+# ---------------------------------------------------------------- public tests
+
+def test_public_extraction_keeps_public_tests_and_their_helpers_only():
+    split = split_suite(TOY_SUITE, "test_toy.py", "Public.")
+    public = split.public_source
+    assert "def test_double_shape(" in public and "def test_halve_undoes_double(" in public
+    assert "def make_input(" in public and 'MOD = "cs231n.toy"' in public and "SIZES = (3, 5)" in public
+    assert "from autograder.testkit import assert_array, assert_close" in public
+    for hidden in ("test_double_matches_reference_on_edges", "test_scaler_matches_reference",
+                   "secret_edge_inputs", "reference", "compare with the reference on secret inputs"):
+        assert hidden not in public
+    assert public.startswith('"""Public."""\n')
+    compile(public, "test_toy.py", "exec")
+    assert [(t.name, t.points, t.cases) for t in split.hidden_tests] == [
+        ("test_double_matches_reference_on_edges", 3, 1), ("test_scaler_matches_reference", 1, 3)]
+
+
+def test_public_extraction_follows_helpers_transitively_and_fixtures():
+    suite = textwrap.dedent('''\
+        import pytest
+        import math
+        import os
+
+        SCALE = 2
+
+
+        # the helper below is found through outer()
+        def inner():
+            return SCALE
+
+
+        def outer():
+            return inner() + math.pi
+
+
+        @pytest.fixture
+        def data():
+            return outer()
+
+
+        @pytest.mark.public
+        @pytest.mark.points(1)
+        def test_uses_fixture(data):
+            pass
+
+
+        @pytest.mark.points(1)
+        def test_hidden():
+            os.getcwd()
+        ''')
+    public = split_suite(suite, "s.py", "P.").public_source
+    for kept in ("import math", "SCALE = 2", "def inner", "def outer", "def data", "# the helper below"):
+        assert kept in public
+    assert "import os" not in public and "test_hidden" not in public
+
+
+def test_public_test_requesting_reference_fails_the_release():
+    suite = TOY_SUITE.replace("def test_halve_undoes_double(student, rng):",
+                              "def test_halve_undoes_double(student, reference, rng):")
+    with pytest.raises(ReleaseError, match="public test test_halve_undoes_double requests the 'reference' fixture"):
+        split_suite(suite, "test_toy.py", "P.")
+
+
+def test_test_without_points_fails_the_release():
+    suite = TOY_SUITE.replace("@pytest.mark.points(3)\n", "")
+    with pytest.raises(ReleaseError, match=r"test_toy\.py, line \d+: test test_double_matches_reference_on_edges "
+                                           r"has no @pytest.mark.points"):
+        split_suite(suite, "test_toy.py", "P.")
+
+
+# ---------------------------------------------------------------- the build
+
+def test_build_writes_the_student_release(built):
+    files = list_files(built.output / NAME)
+    assert files == sorted([
+        "README.md", "check.py", "cs231n/__init__.py", "cs231n/toy.py", "get_datasets.py",
+        "make_submission.py", "submission.json", "tests/autograder/__init__.py",
+        *[f"tests/autograder/testkit/{p.name}" for p in (REPO / "autograder" / "testkit").glob("*.py")],
+        "tests/conftest.py", "tests/hidden_tests.json", "tests/test_toy.py", "toy.ipynb"])
+    assert json.loads(read(built, "tests/hidden_tests.json")) == {"test_toy.py": {"tests": 4, "points": 6}}
+    assert json.loads(read(built, "submission.json")) == {
+        "assignment": NAME, "notebooks": ["toy.ipynb"], "modules": ["cs231n/toy.py"],
+        "artifacts": ["toy_params.json"]}
+    assert read(built, "tests/conftest.py") == (REPO / "source/common/student_conftest.py").read_text()
+    assert read(built, "tests/autograder/testkit/checks.py") == (REPO / "autograder/testkit/checks.py").read_text()
+
+
+def test_build_runs_notebooks_through_nbgrader(built):
+    nb = json.loads(read(built, "toy.ipynb"))
+    sources = ["".join(c["source"]) for c in nb["cells"]]
+    assert sources[2] == "def triple(x):\n    # TODO: three times x\n    # TODO: your code here\n" \
+                         "    raise NotImplementedError()"
+    assert sources[3] == "assert triple(1) == 3"
+    assert sources[4] == "YOUR ANSWER HERE"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    assert nb["cells"][3]["metadata"]["nbgrader"]["locked"] is True
+    assert nb["cells"][3]["metadata"]["editable"] is False
+    assert len(nb["cells"][2]["metadata"]["nbgrader"]["checksum"]) == 32
+    assert [c["id"] for c in nb["cells"]] == [f"toy-{i}" for i in range(5)]
+
+
+def test_build_is_deterministic(tmp_path):
+    first = make_toy_course(tmp_path / "a")
+    second = make_toy_course(tmp_path / "b")
+    build_assignment(NAME, first)
+    build_assignment(NAME, second)
+    assert compare_trees(first.output / NAME, second.output / NAME) == []
+    before = {p: (first.output / NAME / p).read_bytes() for p in list_files(first.output / NAME)}
+    build_assignment(NAME, first)  # again over an existing release
+    assert {p: (first.output / NAME / p).read_bytes() for p in list_files(first.output / NAME)} == before
+
+
+def test_build_touches_nothing_but_the_output(roots):
+    def snapshot(folder):
+        return {p: (folder / p).read_bytes() for p in list_files(folder)}
+
+    source, suites = snapshot(roots.source), snapshot(roots.suites)
+    build_assignment(NAME, roots)
+    assert snapshot(roots.source) == source and snapshot(roots.suites) == suites
+    assert sorted(p.name for p in roots.output.parent.iterdir()) == ["assignments", "data", "source", "suites"]
+
+
+def test_fetcher_is_optional_but_must_be_standalone(roots):
+    roots.dataset_fetcher.unlink()
+    job = generate(NAME, roots)
+    assert "get_datasets.py" not in job.tree.files and any("get_datasets.py" in n for n in job.notes)
+    write(roots.dataset_fetcher, "from data.mirror import fetch\n")
+    with pytest.raises(ReleaseError, match=r"fetch\.py, line 1: imports 'data\.mirror'"):
+        generate(NAME, roots)
+
+
+def test_missing_readme_fails_the_build(roots):
+    (roots.source / NAME / "README.md").unlink()
+    with pytest.raises(ReleaseError, match=r"toy1/README\.md is missing"):
+        generate(NAME, roots)
+
+
+# ---------------------------------------------------------------- the leak check
+
+@pytest.fixture
+def planted(built, built_job, tmp_path):
+    """A copy of a fresh release to plant leaks in, and a function listing its leaks."""
+    folder = tmp_path / NAME
+    shutil.copytree(built.output / NAME, folder)
+    job = built_job
+
+    def leaks():
+        return [str(leak) for leak in find_leaks(folder, job.manifest, built, job.splits(),
+                                                 set(job.tree.files), label="release")]
+
+    return folder, leaks
+
+
+def test_fresh_release_has_no_leaks(planted):
+    _, leaks = planted
+    assert leaks() == []
+
+
+def test_leak_check_catches_a_solution_line_in_a_stub(planted):
+    folder, leaks = planted
+    stub = folder / "cs231n" / "toy.py"
+    stub.write_text(stub.read_text().replace("        return scaled_values",
+                                             "        scaled_values = x  *  self.factor\n        return scaled_values"))
+    found = leaks()
+    assert len(found) == 1 and found[0].startswith("release/cs231n/toy.py: line ")
+    assert "solution or hidden-test line from" in found[0] and "toy.py, line" in found[0]
+
+
+def test_leak_check_catches_a_notebook_solution_and_markers(planted):
+    folder, leaks = planted
+    path = folder / "toy.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][2]["source"] = ["### BEGIN SOLUTION\n", "tripled_result = x + x + x\n"]
+    path.write_text(json.dumps(nb))
+    found = leaks()
+    assert any(f.startswith("release/toy.ipynb: cell 2, line 1: contains the marker 'BEGIN SOLUTION'") for f in found)
+    assert any(f.startswith("release/toy.ipynb: cell 2, line 2: solution or hidden-test line") for f in found)
+
+
+def test_leak_check_catches_hidden_test_names_and_bodies(planted):
+    folder, leaks = planted
+    public = folder / "tests" / "test_toy.py"
+    public.write_text(public.read_text() + "\n# see test_scaler_matches_reference\n"
+                      '        expected_double = reference.function(MOD, "double")(edge_case)\n')
+    found = leaks()
+    assert len(found) == 2
+    assert "release/tests/test_toy.py: line" in found[0] and "names hidden test test_scaler_matches_reference" in found[0]
+    assert "release/tests/test_toy.py: line" in found[1] and "hidden test or helper" in found[1]
+
+
+def test_leak_check_catches_notebook_outputs(planted):
+    folder, leaks = planted
+    path = folder / "toy.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ready\n"}]
+    nb["cells"][1]["execution_count"] = 1
+    path.write_text(json.dumps(nb))
+    assert leaks() == ["release/toy.ipynb: cell 1: has outputs; released notebooks must be cleared",
+                       "release/toy.ipynb: cell 1: has an execution count; it must be null"]
+
+
+def test_leak_check_catches_stray_files(planted):
+    folder, leaks = planted
+    (folder / "reference_outputs.npz").write_bytes(b"PK\x03\x04 not really")
+    (folder / "cs231n" / "__pycache__").mkdir()
+    (folder / "cs231n" / "__pycache__" / "toy.cpython-311.pyc").write_bytes(b"\x00\x01")
+    (folder / "notes.txt").write_text("harmless text, but not from the pipeline\n")
+    found = leaks()
+    assert [f.split(":")[0] for f in found] == [
+        "release/cs231n/__pycache__/toy.cpython-311.pyc", "release/notes.txt", "release/reference_outputs.npz"]
+    assert all("not produced by the release pipeline" in f for f in found)
+
+
+def test_trivial_and_public_lines_are_not_leaks():
+    # `return scaled_values` sits outside the region and short lines are trivial:
+    # a stub sharing them with the solution is fine (the fresh release passes).
+    from release.secrets import is_trivial, normalize
+    assert is_trivial(normalize("    return x")) and is_trivial("pass") and is_trivial("else:")
+    assert not is_trivial(normalize("    doubled_values = np.multiply(x, 2.0)"))
+
+
+def test_build_refuses_to_write_a_leaky_release(roots):
+    # A public test that repeats a solution line verbatim would ship the solution.
+    suite = TOY_SUITE.replace("    x = make_input(rng, 4)\n", "    x = make_input(rng, 4)\n"
+                              "    doubled_values = np.multiply(x, 2.0)\n", 1)
+    write(roots.suites / NAME / "test_toy.py", suite)
+    with pytest.raises(LeaksFound, match=r"assignments/toy1/tests/test_toy\.py: line \d+: solution"):
+        build_assignment(NAME, roots)
+    assert not (roots.output / NAME).exists()
+
+
+# ---------------------------------------------------------------- check: freshness
+
+def test_check_passes_on_a_fresh_release_and_catches_a_stale_one(roots):
+    build_assignment(NAME, roots)
+    assert check_assignment(NAME, roots) == []
+    module = roots.source / "cs231n" / "toy.py"
+    module.write_text(module.read_text().replace("Twice x.", "Two times x."))
+    problems = check_assignment(NAME, roots)
+    assert problems == ["assignments/toy1 differs from a fresh build of the sources (run `make release`):",
+                        "  differs    cs231n/toy.py"]
+
+
+def test_check_reports_a_missing_release(roots):
+    assert check_assignment(NAME, roots) == ["assignments/toy1 does not exist; run `make release`"]
+
+
+# ---------------------------------------------------------------- student tools
+
+@pytest.fixture
+def student_folder(built, tmp_path):
+    """A copy of the toy release as a student would have it after some work."""
+    folder = tmp_path / "student" / NAME
+    shutil.copytree(built.output / NAME, folder)
+    return folder
+
+
+def run_tool(folder, *args):
+    # A clean environment: the student's machine has no repository on PYTHONPATH.
+    return subprocess.run([sys.executable, *args], cwd=folder, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(folder)})
+
+
+def test_check_py_reports_pass_fail_hints_and_hidden_count(student_folder):
+    (student_folder / "cs231n" / "toy.py").write_text(STUDENT_MODULE)
+    result = run_tool(student_folder, "check.py")
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "PASS  test_toy.py::test_double_shape[3]" in out and "2/2 points" in out
+    assert "FAIL  test_toy.py::test_halve_undoes_double" in out and "0/1 points" in out
+    assert "halve(x + x) has shape (4,); expected (4,) but values differ" in out
+    assert "Traceback" not in out and "conftest" not in out
+    assert "Public tests: 2 of 3 passed, 4 of 5 points." in out
+    assert "4 hidden tests (6 points) will also run when your submission is graded." in out
+
+
+def test_check_py_on_the_blank_release_shows_the_stub_hint(student_folder):
+    result = run_tool(student_folder, "check.py", "shape")
+    assert result.returncode == 1
+    assert "double() raised NotImplementedError: Complete double (see the TODO above) (at toy.py, line" \
+        in result.stdout
+    assert "test_halve_undoes_double" not in result.stdout
+
+
+def test_check_py_exits_zero_when_all_public_tests_pass(student_folder):
+    (student_folder / "cs231n" / "toy.py").write_text(STUDENT_MODULE.replace("x * 0.0", "x / 2"))
+    result = run_tool(student_folder, "check.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Public tests: 3 of 3 passed, 5 of 5 points." in result.stdout
+
+
+def executed(nb, counts):
+    for cell, count in zip([c for c in nb.cells if c.cell_type == "code"], counts):
+        cell.execution_count = count
+    return nb
+
+
+def test_make_submission_zips_exactly_what_is_graded(student_folder):
+    nbformat.write(executed(toy_notebook(), [1, 2, 3]), str(student_folder / "toy.ipynb"))
+    (student_folder / "toy_params.json").write_text("{}\n")
+    result = run_tool(student_folder, "make_submission.py")
+    assert result.returncode == 0, result.stdout
+    assert "WARNING" not in result.stdout
+    with zipfile.ZipFile(student_folder / "toy1_submission.zip") as archive:
+        assert sorted(archive.namelist()) == ["cs231n/toy.py", "toy.ipynb", "toy_params.json"]
+    assert "cs231n/toy.py" in result.stdout and "Size:" in result.stdout
+
+
+def test_make_submission_warns_about_unrun_notebooks_and_missing_artifacts(student_folder):
+    result = run_tool(student_folder, "make_submission.py")  # the blank release: never run, no artifact
+    assert result.returncode == 0
+    assert "WARNING: toy.ipynb was never run" in result.stdout
+    assert "WARNING: toy_params.json does not exist yet" in result.stdout
+    with zipfile.ZipFile(student_folder / "toy1_submission.zip") as archive:
+        assert sorted(archive.namelist()) == ["cs231n/toy.py", "toy.ipynb"]
+
+
+def test_make_submission_warns_about_out_of_order_and_unsaved_notebooks(student_folder):
+    nbformat.write(executed(toy_notebook(), [4, 2, 7]), str(student_folder / "toy.ipynb"))
+    checkpoints = student_folder / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    nbformat.write(executed(toy_notebook(), [1, 2, 3]), str(checkpoints / "toy-checkpoint.ipynb"))
+    later = (student_folder / "toy.ipynb").stat().st_mtime + 60
+    import os
+    os.utime(checkpoints / "toy-checkpoint.ipynb", (later, later))
+    out = run_tool(student_folder, "make_submission.py").stdout
+    assert "WARNING: toy.ipynb was not run top to bottom in one go (execution counts 4, 2, 7)" in out
+    assert "WARNING: toy.ipynb may have unsaved changes" in out
+
+
+def test_make_submission_refuses_a_broken_notebook(student_folder):
+    (student_folder / "toy.ipynb").write_text('{"cells": [')
+    result = run_tool(student_folder, "make_submission.py")
+    assert result.returncode == 1
+    assert "ERROR: toy.ipynb is not a valid notebook" in result.stdout
+    assert not (student_folder / "toy1_submission.zip").exists()
+
+
+# ---------------------------------------------------------------- the real course
+
+def test_split_suites_reads_every_real_suite():
+    """Every suite of the real assignments splits cleanly (no reference in public tests)."""
+    roots = Roots.of_repo()
+    from release.manifest import assignment_names, load_manifest
+    for name in assignment_names(roots):
+        try:
+            manifest = load_manifest(roots, name)
+        except ReleaseError as exc:
+            pytest.skip(f"real content not complete yet: {exc}")
+        for suite, split in split_suites(manifest, roots).items():
+            assert split.public_tests, f"{name}/{suite} ships no public test"
