@@ -40,8 +40,9 @@ import time
 import tomllib
 from pathlib import Path
 
+from release.regions import find_regions
+
 REPO = Path(__file__).resolve().parents[1]
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 DEFAULT_CAP = 60
 DEFAULT_SEED = 231
 STUDENT_FIXTURE = "student"
@@ -143,17 +144,13 @@ def _short(text, width=70):
 
 # ------------------------------------------------------------------ finding mutants
 
-def solution_regions(text):
-    """Line ranges (first, last), 1-based and inclusive, strictly inside solution regions."""
-    regions, start = [], None
-    for number, line in enumerate(text.splitlines(), 1):
-        marker = line.strip()
-        if marker == BEGIN:
-            start = number
-        elif marker == END and start is not None:
-            regions.append((start + 1, number - 1))
-            start = None
-    return regions
+def solution_regions(text, where="<module>"):
+    """Line ranges (first, last), 1-based and inclusive, strictly inside solution regions.
+
+    Regions are read exactly as the release reads them (release.regions), so a
+    mutant changes only what students write; malformed markers raise ReleaseError.
+    """
+    return [(r.begin + 2, r.end) for r in find_regions(text.splitlines(), where)]
 
 
 class _Points(ast.NodeVisitor):
@@ -388,7 +385,7 @@ def find_mutants(text, path):
     Returns: a list of Mutant, sorted by (line, col, operator, after).
     """
     tree = ast.parse(text)
-    visitor = _Points(solution_regions(text))
+    visitor = _Points(solution_regions(text, path))
     visitor.visit(tree)
     offsets = _line_offsets(text)
     seen, mutants = {text}, []
@@ -623,7 +620,7 @@ def load_manifest(assignment, source_root):
 
 def modules_with_regions(source_root, modules):
     return [m for m in modules if (Path(source_root) / m).exists() and
-            solution_regions((Path(source_root) / m).read_text())]
+            solution_regions((Path(source_root) / m).read_text(), m)]
 
 
 def main(argv=None):
