@@ -117,7 +117,7 @@ def cmd_compare(args):
         return "-" if score is None else f"{score:g}"
     for name, a, b, tests in changed:
         print(f"{name}: {fmt(a)} -> {fmt(b)}" + (f"  ({', '.join(tests)})" if tests else ""))
-    print(f"{len(changed)} submissions changed between run {args.run_a} and run {args.run_b}")
+    print(f"{len(changed)} submission(s) changed between run {args.run_a} and run {args.run_b}")
 
 
 def cmd_export(args):

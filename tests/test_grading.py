@@ -28,6 +28,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from autograder import cli
 from autograder.grading import grade_batch, grade_submission
 from autograder.grading.fingerprint import grading_context
 from autograder.grading.gradebook import Gradebook
@@ -314,7 +315,7 @@ def test_submission_problems_become_messages(graded):
 
 # ---- resuming -----------------------------------------------------------------
 
-def test_resume_skips_unchanged_and_regrades_what_changed(tmp_path):
+def test_resume_skips_unchanged_and_regrades_what_changed(tmp_path, capsys):
     world = World(tmp_path)
     for name, ops in [("a", ops_source()), ("b", None), ("c", ops_source(square=STUB))]:
         world.submission(name, ops)
@@ -343,6 +344,17 @@ def test_resume_skips_unchanged_and_regrades_what_changed(tmp_path):
     lines = (tmp_path / "run3.csv").read_text().splitlines()
     assert lines[0].startswith("submission,score,max_score,status,test_more.py::test_negate_hidden")
     assert lines[2].startswith("b,15,15,graded,")
+
+    book = ["--gradebook", str(tmp_path / "gradebook.sqlite")]
+    assert cli.main(["runs"] + book) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 5
+    assert cli.main(["compare", "2", "3"] + book) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "b: 0 -> 15  (test_more.py::test_negate_hidden, test_more.py::test_negate_public, "
+        "test_ops.py::test_double_hidden, test_ops.py::test_double_public, test_ops.py::test_square_hidden)",
+        "1 submission(s) changed between run 2 and run 3"]
+    assert cli.main(["compare", "2", "99"] + book) == 1
+    assert "no run 99" in capsys.readouterr().err
 
 
 def test_grading_context_tracks_reference_and_suite(tmp_path):
@@ -425,7 +437,13 @@ def test_killed_batch_leaves_only_complete_files_and_resumes(tmp_path):
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"6 submissions: {6 - done} graded, {done} unchanged" in rerun.stdout
-    assert len((out / "grades.csv").read_text().splitlines()) == 7
+    grades = (out / "grades.csv").read_text()
+    assert len(grades.splitlines()) == 7
+    (out / "grades.csv").unlink()
+    report = subprocess.run([sys.executable, "-m", "autograder", "report", "--out", str(out)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "s5 15 / 15 graded" in [" ".join(line.split()) for line in report.stdout.splitlines()]
+    assert (out / "grades.csv").read_text() == grades
 
 
 # ---- hostile archives -------------------------------------------------------------------

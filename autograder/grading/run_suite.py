@@ -142,9 +142,8 @@ def _suite_problem(records, returncode, log_path):
 
 
 def _tests_from(records):
-    collected = next((r for r in records if r["kind"] == "collected"), None)
-    if collected is None:
-        return None
+    """{node id: TestResult (not passed)} from the "collected" record (checked by _suite_problem)."""
+    collected = next(r for r in records if r["kind"] == "collected")
     return {t["id"]: TestResult(t["id"], t["file"], t["points"], t["public"]) for t in collected["tests"]}
 
 
