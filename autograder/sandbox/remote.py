@@ -88,35 +88,32 @@ class RemoteCode(Code):
         self._check_handles((target, args, kwargs), what)
         arrays = []
         call = wire.encode([target, list(args), kwargs], arrays)  # a test's bad argument: WireError
-        remaining = self.total_timeout - self.time_used
-        if remaining <= 0:
+        if self.time_used >= self.total_timeout:
             raise StudentTimeout(f"{what} was not run: the submission used up its total time "
                                  f"budget of {self.total_timeout:g} s in earlier calls")
+        worker = self._ensure_worker(what)
         started = time.monotonic()
+        timeout = min(self.call_timeout, self.total_timeout - self.time_used)
+        deadline = started + timeout
         try:
-            worker = self._ensure_worker(started + min(self.startup_timeout, remaining))
-            timeout = min(self.call_timeout, self.total_timeout - self.time_used
-                          - (time.monotonic() - started))
-            deadline = time.monotonic() + max(timeout, 0)
-            try:
-                worker.send({"op": op, "name": name, "call": call}, arrays, deadline)
-                header, out_arrays = worker.receive(deadline, self.max_response_bytes)
-            except TimeoutError:
-                self._stop_worker()
-                if timeout < self.call_timeout:
-                    raise StudentTimeout(f"{what} was stopped: the submission used up its total "
-                                         f"time budget of {self.total_timeout:g} s") from None
-                raise StudentTimeout(f"{what} did not finish within {self.call_timeout:g} s "
-                                     "(an infinite loop, or much slower than needed?)") from None
-            except (EOFError, BrokenPipeError, ConnectionError) as exc:
-                how = worker.exit_description()
-                self._stop_worker()
-                raise StudentCrash(f"{what} crashed the worker process: it {how}. Code must not "
-                                   "call sys.exit/os._exit or exceed the memory or process limits"
-                                   ) from None
-            except (wire.WireError, ValueError, OverflowError) as exc:
-                self._stop_worker()
-                raise StudentCrash(f"{what} broke the connection to the grader ({exc})") from None
+            worker.send({"op": op, "name": name, "call": call}, arrays, deadline)
+            header, out_arrays = worker.receive(deadline, self.max_response_bytes)
+        except TimeoutError:
+            self._stop_worker()
+            if timeout < self.call_timeout:
+                raise StudentTimeout(f"{what} was stopped: the submission used up its total "
+                                     f"time budget of {self.total_timeout:g} s") from None
+            raise StudentTimeout(f"{what} did not finish within {self.call_timeout:g} s "
+                                 "(an infinite loop, or much slower than needed?)") from None
+        except (EOFError, BrokenPipeError, ConnectionError):
+            how = worker.exit_description()
+            self._stop_worker()
+            raise StudentCrash(f"{what} crashed the worker process: it {how}. Code must not "
+                               "call sys.exit/os._exit or exceed the memory or process limits"
+                               ) from None
+        except (wire.WireError, ValueError, OverflowError) as exc:
+            self._stop_worker()
+            raise StudentCrash(f"{what} broke the connection to the grader ({exc})") from None
         finally:
             self.time_used += time.monotonic() - started
         return self._answer(what, header, out_arrays)
@@ -162,24 +159,36 @@ class RemoteCode(Code):
                     f"{what} cannot run: {value!r} was lost when the worker restarted "
                     "after an earlier crash or timeout")
 
-    def _ensure_worker(self, deadline):
+    def _ensure_worker(self, what):
+        """The running worker, or a new one. The first start is the grader's
+        cost; restarts (after a timeout or crash) come out of the budget."""
         if self.worker is not None and self.worker.alive():
             return self.worker
         self._stop_worker()
         if self.launch is None:
             self.launch = self.launch_class(self.root, python=self.python, limits=self.limits)
+        restart = self.generation > 0
+        remaining = self.total_timeout - self.time_used
+        budget_binds = restart and remaining < self.startup_timeout
+        started = time.monotonic()
         self.generation += 1
-        if self.generation > 1:
-            self.restarts += 1
+        self.restarts += restart
         self.worker = WorkerProcess(self.launch, output_keep=self.output_keep)
         try:
-            self.worker.wait_ready(deadline)
+            self.worker.wait_ready(started + (remaining if budget_binds else self.startup_timeout))
         except (TimeoutError, EOFError, wire.WireError, ValueError) as exc:
             output = self.worker.output.text()
             self._stop_worker()
+            if budget_binds and isinstance(exc, TimeoutError):
+                self.time_used = self.total_timeout
+                raise StudentTimeout(f"{what} was not run: the submission used up its total time "
+                                     f"budget of {self.total_timeout:g} s") from None
             raise levels.SandboxError(
                 f"the {self.isolation} worker for {self.root} did not start "
                 f"({type(exc).__name__}): {output[-2000:]}") from None
+        finally:
+            if restart:
+                self.time_used += time.monotonic() - started
         return self.worker
 
     def _stop_worker(self):

@@ -10,6 +10,8 @@ another worker at the same time, so that:
 
 Slots are claimed with a lock file per slot (flock), so parallel graders on
 one machine never pick the same uid, and a grader that dies frees its slot.
+Processes killed outside a pid namespace (isolation "rlimits") are reaped by
+the machine's init; until then their uid is skipped.
 """
 import fcntl
 import os
@@ -38,12 +40,19 @@ class UidSlot:
             except BlockingIOError:
                 os.close(fd)
                 continue
-            self.fd, self.uid = fd, FIRST_UID + slot
-            # A grader that crashed may have left processes behind under this uid.
-            if processes_of(self.uid):
-                kill_all_processes_of(self.uid)
+            uid = FIRST_UID + slot
+            # A grader that crashed may have left processes behind under this
+            # uid. Dead ones not yet reaped by init still count against
+            # RLIMIT_NPROC (a fork bomb leaves dozens): then take another uid.
+            if processes_of(uid, zombies=True):
+                kill_all_processes_of(uid)
+                if processes_of(uid, zombies=True):
+                    os.close(fd)
+                    continue
+            self.fd, self.uid = fd, uid
             return
-        raise NoFreeSlot(f"all {SLOT_COUNT} worker uids are in use")
+        raise NoFreeSlot(f"all {SLOT_COUNT} worker uids are in use or hold unreaped processes "
+                         "(run the grader under an init that reaps orphans, e.g. docker --init)")
 
     def release(self):
         if self.fd is not None:
@@ -61,8 +70,8 @@ def _make_lock_dir():
                            "and closed to others")
 
 
-def processes_of(uid):
-    """Pids of live (not zombie) processes whose real uid is `uid`, from /proc."""
+def processes_of(uid, zombies=False):
+    """Pids of processes whose real uid is `uid`, from /proc; zombies only if asked."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -73,7 +82,8 @@ def processes_of(uid):
         except OSError:
             continue  # the process ended while we looked
         # Zombies are already dead; they linger until a parent reaps them.
-        if int(fields.get("Uid", "-1 0").split()[0]) == uid and not fields.get("State", "").strip().startswith("Z"):
+        is_zombie = fields.get("State", "").strip().startswith("Z")
+        if int(fields.get("Uid", "-1 0").split()[0]) == uid and (zombies or not is_zombie):
             pids.append(int(name))
     return pids
 
