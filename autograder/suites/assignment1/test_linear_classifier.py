@@ -1,0 +1,327 @@
+"""Training and prediction (cs231n/classifiers/linear_classifier.py) and the trained models.
+
+Students write the minibatch sampling and the update step of
+LinearClassifier.train, and LinearClassifier.predict. Sampling is random, so
+the tests avoid depending on the student's random numbers: the update step is
+checked on training sets whose rows are all the same example (every minibatch
+is then the same), the sampling with learning_rate=0 (every loss in the
+history is then the loss of one sampled example, or an average of such).
+
+The last tests score the models svm.ipynb and softmax.ipynb save
+(artifacts/svm_best.npz, artifacts/softmax_best.npz, each holding W of shape
+(3073, 10)) on the CIFAR-10 test split, preprocessed here, in the grader's
+process, exactly as the notebooks do it.
+"""
+import contextlib
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
+                                assert_equal_labels, assert_scalar_close, describe, unpack)
+
+MOD = "cs231n.classifiers.linear_classifier"
+DATA = "cs231n.data_utils"
+ASSIGNMENT = "assignment1"
+NUM_TRAINING, NUM_TEST = 49000, 1000   # the notebooks' training and test splits
+CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32 + 1, 10   # pixels plus the bias column
+MAX_ARTIFACT_BYTES = 16 * 2**20        # W is 3073 x 10 float64: 240 KiB
+MODELS = ("LinearSVM", "Softmax")
+LOSS_OF = {
+    "LinearSVM": ("cs231n.classifiers.linear_svm", "svm_loss_vectorized"),
+    "Softmax": ("cs231n.classifiers.softmax", "softmax_loss_vectorized"),
+}
+
+
+@contextlib.contextmanager
+def case(description):
+    """Prefix a failure message with the kind of input it happened on."""
+    try:
+        yield
+    except CheckFailed as exc:
+        raise CheckFailed(f"{description}: {exc}") from None
+
+
+def repeated_example(rng, n, d, c):
+    """A training set of n copies of one example, and initial weights W0 of shape (d, c)."""
+    X = np.repeat(rng.standard_normal((1, d)), n, axis=0)
+    y = np.full(n, rng.integers(0, c))
+    W0 = rng.standard_normal((d, c)) / np.sqrt(d)
+    return W0, X, y
+
+
+def check_history(history, num_iters):
+    """The loss history must be a list of num_iters finite numbers; returned as an array."""
+    if not isinstance(history, list) or len(history) != num_iters:
+        raise CheckFailed(f"train(num_iters={num_iters}) should return a list of {num_iters} "
+                          f"losses; it returned {describe(history)}")
+    values = []
+    for loss in history:
+        if isinstance(loss, np.ndarray) and loss.size == 1:
+            loss = loss.reshape(()).item()
+        if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not np.isfinite(loss):
+            raise CheckFailed("every entry of the loss history should be a finite number; "
+                              f"one is {describe(loss) if not isinstance(loss, float) else loss}")
+        values.append(float(loss))
+    return np.array(values)
+
+
+# ------------------------------------------------------------------ public
+
+@pytest.mark.public
+@pytest.mark.points(1)
+@pytest.mark.parametrize("model", MODELS)
+def test_train_initializes_small_random_weights(student, rng, model):
+    """Before the first step W is 0.001 * standard normal, of shape (D, max(y) + 1)."""
+    d = 300
+    X = rng.standard_normal((12, d))
+    y = rng.choice([0, 2, 4], size=12)  # C = max(y) + 1 = 5, not the 3 labels present
+    classifier = student.new(MOD, model)
+    history = classifier.call("train", X, y, learning_rate=0.0, reg=0.0, num_iters=2, batch_size=4)
+    check_history(history, 2)
+    W = classifier.get("W")
+    assert_array(W, f"{model}.W after train", (d, 5))
+    if not (0.0008 <= np.std(W) <= 0.0012 and abs(np.mean(W)) <= 0.0002):
+        raise CheckFailed(f"{model}.W after train with learning_rate=0 should be the initial "
+                          "weights, 0.001 * np.random.randn(D, C); its entries have mean "
+                          f"{np.mean(W):.2g} and standard deviation {np.std(W):.2g}")
+
+
+@pytest.mark.public
+@pytest.mark.points(2)
+@pytest.mark.parametrize("model", MODELS)
+def test_train_takes_gradient_steps(student, rng, model):
+    """Every minibatch of a set of identical rows is the same: W must move by -lr * dW each step."""
+    W0, X, y = repeated_example(rng, 6, 9, 4)
+    learning_rate, reg, batch_size = 0.3, 0.05, 4
+    classifier = student.new(MOD, model)
+    classifier.set("W", W0)
+    loss0, dW = unpack(classifier.call("loss", X[:batch_size], y[:batch_size], reg), ["loss", "dW"],
+                       f"{model}.loss")
+    history = check_history(classifier.call("train", X, y, learning_rate=learning_rate, reg=reg,
+                                            num_iters=1, batch_size=batch_size), 1)
+    with case(f"{model}.train with one iteration"):
+        assert_scalar_close(history[0], loss0, "the loss in the history (the minibatch loss before the step)")
+        assert_close(classifier.get("W"), W0 - learning_rate * dW, "W after the step")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+@pytest.mark.parametrize("model", MODELS)
+def test_predict_takes_best_score(student, rng, model):
+    classifier = student.new(MOD, model)
+    for n, d, c in [(1, 4, 3), (25, 8, 2), (40, 12, 10)]:
+        W = rng.standard_normal((d, c))
+        X = rng.standard_normal((n, d))
+        classifier.set("W", W)
+        with case(f"{model}.predict on {n} examples with {c} classes"):
+            assert_equal_labels(classifier.call("predict", X), np.argmax(X.dot(W), axis=1), "y_pred")
+
+
+# ------------------------------------------------------------------ hidden
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("model", MODELS)
+def test_train_follows_gradient_steps(student, rng, model):
+    """Several steps, learning rates and regularization strengths, against a step-by-step
+    replay with the classifier's own loss (so a wrong loss function does not count here)."""
+    for num_iters, learning_rate, reg in [(3, 0.05, 0.1), (4, 1.3, 0.0), (2, 0.01, 2.5)]:
+        W0, X, y = repeated_example(rng, 5, 11, 6)
+        classifier, probe = student.new(MOD, model), student.new(MOD, model)
+        classifier.set("W", W0)
+        history = check_history(classifier.call("train", X, y, learning_rate=learning_rate, reg=reg,
+                                                num_iters=num_iters, batch_size=3), num_iters)
+        W, expected_history = W0, []
+        for _ in range(num_iters):
+            probe.set("W", W)
+            loss, dW = unpack(probe.call("loss", X[:3], y[:3], reg), ["loss", "dW"], f"{model}.loss")
+            expected_history.append(float(loss))
+            W = W - learning_rate * dW
+        with case(f"{model}.train for {num_iters} steps with learning_rate={learning_rate}, reg={reg}"):
+            assert_close(history, np.array(expected_history), "loss history")
+            assert_close(classifier.get("W"), W, "W after training")
+
+
+@pytest.mark.points(2)
+def test_train_samples_labelled_examples(student, reference, rng):
+    """With batch_size=1 and learning_rate=0, each history entry is one example's own loss.
+
+    A sampled row paired with another row's label, a fixed row, or a
+    minibatch of the wrong size gives other values.
+    """
+    n, d, c = 6, 8, 5
+    W0 = rng.standard_normal((d, c)) / np.sqrt(d)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, c, size=n)
+    softmax_loss = reference.function(*LOSS_OF["Softmax"])
+    example_losses = np.array([softmax_loss(W0, X[i:i + 1], y[i:i + 1], 0.0)[0] for i in range(n)])
+    classifier = student.new(MOD, "Softmax")
+    classifier.set("W", W0)
+    num_iters = 60
+    history = check_history(classifier.call("train", X, y, learning_rate=0.0, reg=0.0,
+                                            num_iters=num_iters, batch_size=1), num_iters)
+    match = np.abs(history[:, None] - example_losses[None, :]) <= 1e-9 * np.abs(example_losses)
+    if not np.all(match.any(axis=1)):
+        raise CheckFailed("with batch_size=1 and learning_rate=0 every loss in the history should be "
+                          "the loss of one training example with its own label; "
+                          f"{int(np.sum(~match.any(axis=1)))} of {num_iters} are not")
+    if np.sum(match.any(axis=0)) < 3:
+        raise CheckFailed(f"in {num_iters} minibatches of one example, train used only "
+                          f"{int(np.sum(match.any(axis=0)))} of {n} training examples; sample "
+                          "them at random with np.random.choice")
+
+
+@pytest.mark.points(1)
+def test_train_samples_with_replacement(student, reference, rng):
+    """batch_size may exceed the number of training examples."""
+    n, d, c = 4, 6, 3
+    W0 = rng.standard_normal((d, c)) / np.sqrt(d)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, c, size=n)
+    svm_loss = reference.function(*LOSS_OF["LinearSVM"])
+    example_losses = np.array([svm_loss(W0, X[i:i + 1], y[i:i + 1], 0.0)[0] for i in range(n)])
+    classifier = student.new(MOD, "LinearSVM")
+    classifier.set("W", W0)
+    history = check_history(classifier.call("train", X, y, learning_rate=0.0, reg=0.0,
+                                            num_iters=5, batch_size=10), 5)
+    slack = 1e-9 * np.max(np.abs(example_losses))
+    if np.any(history < example_losses.min() - slack) or np.any(history > example_losses.max() + slack):
+        raise CheckFailed("with learning_rate=0 every loss in the history should be an average of "
+                          "the training examples' losses; some are not")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("model", MODELS)
+def test_loss_is_the_models_vectorized_loss(student, reference, rng, model):
+    W, X = rng.standard_normal((7, 4)), rng.standard_normal((10, 7))
+    y = rng.integers(0, 4, size=10)
+    classifier = student.new(MOD, model)
+    classifier.set("W", W)
+    loss, dW = unpack(classifier.call("loss", X, y, 0.2), ["loss", "dW"], f"{model}.loss")
+    ref_loss, ref_dW = reference.function(*LOSS_OF[model])(W, X, y, 0.2)
+    with case(f"{model}.loss"):
+        assert_scalar_close(loss, ref_loss, "loss")
+        assert_close(dW, ref_dW, "dW")
+
+
+@pytest.mark.points(1)
+def test_predict_matches_reference(student, reference, rng):
+    mine, ref = student.new(MOD, "LinearSVM"), reference.new(MOD, "LinearSVM")
+    for n, d, c in [(1, 5, 2), (33, 20, 10), (200, 3073, 10)]:
+        W = rng.standard_normal((d, c))
+        X = rng.standard_normal((n, d))
+        mine.set("W", W)
+        ref.set("W", W)
+        with case(f"predict on {n} examples with {c} classes"):
+            assert_equal_labels(mine.call("predict", X), ref.call("predict", X), "y_pred")
+
+
+# ------------------------------------------------------------------ the saved models
+
+@pytest.fixture(scope="module")
+def cifar10_test_rows(reference):
+    """(X_test, y_test) exactly as svm.ipynb and softmax.ipynb preprocess them.
+
+    X_test: the first 1000 test images as rows of 3072 pixels (float64), minus
+    the mean row of the first 49000 training images, then a column of ones
+    appended last (the bias trick): shape (1000, 3073). y_test: shape (1000,).
+    The mean is accumulated batch by batch so that at most one batch is in
+    memory; it equals the notebooks' X_train.mean(axis=0) up to rounding.
+    """
+    try:
+        root = reference.function(DATA, "cifar10_dir")()
+    except StudentCodeError:
+        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
+                    "the saved models cannot be scored without its test split")
+    load_batch = reference.function(DATA, "load_CIFAR_batch")
+    total, count, batch = np.zeros(CIFAR10_DIM - 1), 0, 1
+    while count < NUM_TRAINING:
+        X, _ = load_batch(os.path.join(root, f"data_batch_{batch}"))
+        rows = X.reshape(X.shape[0], -1)[:NUM_TRAINING - count]
+        total += rows.sum(axis=0)
+        count += rows.shape[0]
+        batch += 1
+    mean_image = total / NUM_TRAINING
+    X, y = load_batch(os.path.join(root, "test_batch"))
+    X_test = X[:NUM_TEST].reshape(NUM_TEST, -1) - mean_image
+    return np.hstack([X_test, np.ones((NUM_TEST, 1))]), y[:NUM_TEST]
+
+
+def saved_weights_path(student_root, reference, artifact):
+    """Where the submission holds `artifact`: artifacts/ beside its notebooks.
+
+    When the suite is checked against the reference (--student-root=source),
+    the notebooks saved it beside themselves, in source/assignment1/artifacts/.
+    """
+    path = student_root / artifact
+    if not path.exists() and student_root == Path(reference.root).resolve():
+        path = student_root / ASSIGNMENT / artifact
+    return path
+
+
+def load_saved_weights(path, artifact, notebook):
+    """W of shape (3073, 10) from the saved file, checked; CheckFailed says what is wrong."""
+    if not path.is_file():
+        raise CheckFailed(f"{artifact} is missing from your submission; run the cell at the end of "
+                          f"{notebook} that saves it and submit the file")
+    not_npz = f"{artifact} is not a file written by np.savez; save it with the last cell of {notebook}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise CheckFailed(not_npz) from None
+    if size > MAX_ARTIFACT_BYTES:
+        raise CheckFailed(f"{artifact} holds {size / 2**20:.0f} MiB of arrays; one weight matrix for "
+                          f"CIFAR-10 needs far less (the limit is {MAX_ARTIFACT_BYTES / 2**20:.0f} MiB)")
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if "W" not in saved.files:
+                raise CheckFailed(f"{artifact} has no array 'W'; it holds {sorted(saved.files)}. "
+                                  "Save it with np.savez(path, W=best_model.W)")
+            W = saved["W"]
+    except CheckFailed:
+        raise
+    except Exception:  # object arrays (refused without pickle), damaged members
+        raise CheckFailed(not_npz) from None
+    with case(f"the weights saved in {artifact}"):
+        assert_array(W, "W", (CIFAR10_DIM, CIFAR10_CLASSES))
+    if W.dtype.kind != "f" or not np.all(np.isfinite(W)):
+        raise CheckFailed(f"W in {artifact} should hold finite floating-point numbers")
+    return W
+
+
+def check_saved_accuracy(student_root, reference, cifar10_test_rows, artifact, notebook, threshold):
+    W = load_saved_weights(saved_weights_path(student_root, reference, artifact), artifact, notebook)
+    X_test, y_test = cifar10_test_rows
+    accuracy = float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
+    if not accuracy >= threshold:
+        raise CheckFailed(f"the weights saved in {artifact} classify {accuracy:.1%} of the test "
+                          f"images correctly; this test needs at least {threshold:.0%} (the images "
+                          "preprocessed as in the notebook: minus the mean training image, bias column last)")
+
+
+SVM_ARTIFACT, SVM_NOTEBOOK = "artifacts/svm_best.npz", "svm.ipynb"
+SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK = "artifacts/softmax_best.npz", "softmax.ipynb"
+
+
+@pytest.mark.points(1)
+def test_saved_svm_reaches_34_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
+
+
+@pytest.mark.points(2)
+def test_saved_svm_reaches_37_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.37)
+
+
+@pytest.mark.points(1)
+def test_saved_softmax_reaches_33_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.33)
+
+
+@pytest.mark.points(2)
+def test_saved_softmax_reaches_36_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.36)
