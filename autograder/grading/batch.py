@@ -136,6 +136,16 @@ def _child_command(assignment, path, out, isolation, roots, timeout_s, log_path,
     return command + (["--force"] if force else [])
 
 
+def _child_status(returncode, stdout):
+    """"graded" or "cached" from a grade-one child's last line of output; None if it failed."""
+    if returncode != 0:
+        return None
+    try:
+        return json.loads(stdout.strip().splitlines()[-1]).get("status")
+    except (IndexError, ValueError, AttributeError):
+        return None
+
+
 def _failure_results(tests, manifest, name, out, context):
     """A zero result for a submission whose grader failed; no cache key, so it is retried."""
     for test in tests:
@@ -195,7 +205,7 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
         returncode, stdout = children.run(command, child_timeout, log)
         if children.stopping.is_set():
             return None
-        status = json.loads(stdout.strip().splitlines()[-1]).get("status") if returncode == 0 and stdout.strip() else None
+        status = _child_status(returncode, stdout)
         results = read_json_or_none(out / "results.json")
         if status in ("graded", "cached") and results is not None:
             return name, results, status

@@ -25,6 +25,9 @@ For hidden tests it is left out, since code can print its hidden inputs;
 it goes to the failure report in the instructor's log instead.
 """
 import json
+import os
+import signal
+import threading
 import time
 
 import pytest
@@ -46,6 +49,21 @@ def pytest_configure(config):
     path = config.getoption("--grading-results")
     if path:
         config.pluginmanager.register(Recorder(path), "grading-recorder")
+        _stop_when_orphaned()
+
+
+def _stop_when_orphaned():
+    """If the process that started this run dies (even by SIGKILL), end the run's whole
+    process group (pytest and the sandbox workers it started) instead of grading on unseen."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        if os.getpgrp() == os.getpid():  # run_suite made us a group leader: the group is ours
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="grading-orphan-watch", daemon=True).start()
 
 
 def marker_info(item):
