@@ -89,7 +89,7 @@ def cmd_grade_one(args):
 
 
 def cmd_report(args):
-    from autograder.grading.batch import LOGS, Row, grades_csv
+    from autograder.grading.batch import GRADER_FAILED, LOGS, Row, grades_csv
     out = Path(args.out)
     results_by_name = {}
     for path in sorted(out.glob("*/results.json")):
@@ -97,7 +97,7 @@ def cmd_report(args):
             results_by_name[path.parent.name] = results
     write_text_atomic(out / "grades.csv", grades_csv(results_by_name))
     print(score_table([Row(n, r["score"], r["extra_data"]["max_score"],
-                           "graded" if r["extra_data"].get("complete", True) else "failed")
+                           "failed" if GRADER_FAILED in r["extra_data"]["problems"] else "graded")
                        for n, r in sorted(results_by_name.items())]))
 
 

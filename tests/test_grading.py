@@ -394,6 +394,25 @@ def test_time_limit_and_crash_keep_finished_tests(tmp_path):
         assert message in tests["test_negate_hidden"]["output"] and message in results["output"]
 
 
+def test_grader_failure_costs_only_that_submission(tmp_path):
+    world = World(tmp_path)
+    # A grader bug that one submission triggers: pytest ends with an internal error.
+    with open(world.suites / "toy" / "test_more.py", "a") as f:
+        f.write("\n@pytest.mark.points(0)\ndef test_trips_the_grader(student):\n"
+                "    if student.function('toypkg.ops', 'double')(np.ones(1))[0] == 42:\n"
+                "        pytest.exit('grader bug', returncode=3)\n")
+    world.submission("fine", ops_source())
+    world.submission("trips", ops_source(double="return x * 0 + 42"))
+    rows = world.batch(tmp_path / "out")
+    assert (rows["fine"].score, rows["fine"].status) == (MAX_SCORE, "graded")
+    assert (rows["trips"].score, rows["trips"].status) == (0.0, "failed")
+    results = json.loads((tmp_path / "out" / "trips" / "results.json").read_text())
+    jsonschema.validate(results, load_schema())
+    assert results["extra_data"]["cache_key"] is None and "not your fault" in results["output"]
+    assert "internal or usage error" in (tmp_path / "out" / "_logs" / "trips.log").read_text()
+    assert world.batch(tmp_path / "out")["trips"].status == "failed"  # retried, not cached
+
+
 def _processes_mentioning(text):
     pids = []
     for entry in Path("/proc").iterdir():

@@ -66,14 +66,13 @@ def grade_submission(assignment, submission_path, out_dir, isolation="auto", *, 
                  timeout_s=timeout_s, log_path=log_path, force=force).results
 
 
-def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=None,
-          log_path=None, force=False, context=None, name=None):
-    """`grade_submission` with pre-built roots and context (for batches); returns an `Outcome`."""
+def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=None, log_path=None, force=False):
+    """`grade_submission` with `Roots`, returning an `Outcome` (whether it was cached, too)."""
     started = time.monotonic()
     out_dir = Path(out_dir)
     manifest = load_manifest(assignment, roots.reference)
-    context = context or grading_context(roots, assignment, isolation)
-    name = name or submission_name(submission_path)
+    context = grading_context(roots, assignment, isolation)
+    name = submission_name(submission_path)
     staging = Path(tempfile.mkdtemp(prefix="grading-staged-"))
     try:
         staged = stage_submission(submission_path, manifest, roots.release / assignment, staging / "submission")
