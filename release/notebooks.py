@@ -3,16 +3,16 @@
 nbgrader (0.9.6, `nbgrader.converters.GenerateAssignment`) clears solution
 cells and regions with our stub, removes hidden test regions, locks cells,
 records checksums and clears outputs. It runs on a throwaway course directory
-(source/<name>/ holding copies of the notebooks) with a throwaway gradebook, so
-nothing in the repository but the release output is touched. Its output is then
-re-serialised with sorted keys and stable cell ids, so builds are byte-identical.
+(source/<name>/ holding copies of the notebooks, given stable cell ids where
+missing) with a throwaway gradebook, so nothing in the repository but the
+release output is touched. Its output is re-serialised with sorted keys, so
+builds are byte-identical.
 """
 import contextlib
 import functools
 import json
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,7 +30,9 @@ def generate_notebooks(job):
         source = course / "source" / job.manifest.name
         source.mkdir(parents=True)
         for name in job.manifest.notebooks:
-            shutil.copyfile(job.manifest.folder / name, source / name)
+            text = (job.manifest.folder / name).read_text(encoding="utf-8")
+            (source / name).write_text(with_cell_ids(text, job.roots.display(job.manifest.folder / name)),
+                                       encoding="utf-8")
         _run_nbgrader(course, job.manifest.name, job.roots.display(job.manifest.folder))
         for name in job.manifest.notebooks:
             released = course / "release" / job.manifest.name / name
@@ -39,13 +41,33 @@ def generate_notebooks(job):
             job.tree.add(name, normalize_notebook(released.read_text(encoding="utf-8")))
 
 
-def normalize_notebook(text):
-    """Serialise a notebook deterministically: sorted keys, one-space indent, stable ids."""
-    notebook = json.loads(text)
-    for index, cell in enumerate(notebook.get("cells", [])):
-        if "id" in cell and not cell["id"]:
-            cell["id"] = f"cell-{index}"
+def with_cell_ids(text, where):
+    """The notebook with an id on every cell where format 4.5+ requires one.
+
+    nbformat fills in missing ids with random ones, which would make every
+    build differ; ids derived from the cell's position are stable.
+    """
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReleaseError(f"{where}: not valid JSON: {exc}") from None
+    if (notebook.get("nbformat", 0), notebook.get("nbformat_minor", 0)) < (4, 5):
+        return text
+    cells = notebook.get("cells", [])
+    taken = {cell.get("id") for cell in cells}
+    for index, cell in enumerate(cells):
+        if not cell.get("id"):
+            candidate = f"cell-{index}"
+            while candidate in taken:
+                candidate += "x"
+            cell["id"] = candidate
+            taken.add(candidate)
     return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def normalize_notebook(text):
+    """Serialise a notebook deterministically: sorted keys, one-space indent, final newline."""
+    return json.dumps(json.loads(text), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 class _Collect(logging.Handler):

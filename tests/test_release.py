@@ -364,6 +364,21 @@ def test_build_is_deterministic(tmp_path):
     assert {p: (first.output / NAME / p).read_bytes() for p in list_files(first.output / NAME)} == before
 
 
+def test_notebooks_without_cell_ids_get_stable_ones(tmp_path):
+    # nbformat 4.5 requires cell ids and invents random ones when they are missing.
+    outputs = []
+    for run in ("a", "b"):
+        roots = make_toy_course(tmp_path / run)
+        path = roots.source / NAME / "toy.ipynb"
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            del cell["id"]
+        path.write_text(json.dumps(nb))
+        outputs.append(generate(NAME, roots).tree.files["toy.ipynb"])
+    assert outputs[0] == outputs[1]
+    assert [c["id"] for c in json.loads(outputs[0])["cells"]] == [f"cell-{i}" for i in range(5)]
+
+
 def test_build_touches_nothing_but_the_output(roots):
     def snapshot(folder):
         return {p: (folder / p).read_bytes() for p in list_files(folder)}
