@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import RemoteCode, SandboxError, isolation
-from autograder.sandbox.slots import processes_of
+from autograder.sandbox.slots import processes_of, sweep_unclaimed
 from autograder.testkit import (CheckFailed, Remote, StudentCodeError, StudentCrash, StudentTimeout,
                                 assert_array, assert_close, assert_equal_labels)
 from tests import hostile_submissions
@@ -646,3 +646,56 @@ def test_archive_kinds_are_built_as_declared(good_knn_submission, tmp_path):
     notebook = hostile_submissions.make_hostile("invalid_notebook", good_knn_submission, tmp_path)
     with pytest.raises(ValueError):
         json.loads((notebook / "knn.ipynb").read_text())
+
+
+GRADER_THAT_DIES = """
+import sys, time
+from autograder.sandbox import RemoteCode
+confined = sys.argv[2] != "none"
+code = RemoteCode(sys.argv[1], isolation=sys.argv[2])
+if confined:  # unconfined, a daemon would really outlive the test
+    code.function("cs231n.hostile", "start_daemon")()
+else:
+    code.function("cs231n.basics", "add")(1, 2)
+uid = code.launch.slot.uid if confined else -1
+print(code.worker.popen.pid, uid, flush=True)
+time.sleep(60)
+"""
+
+
+def is_running(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+def wait_until(condition, seconds=5.0):
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_worker_dies_with_a_killed_grader(submission, level):
+    needs(level)
+    grader = subprocess.Popen([sys.executable, "-c", GRADER_THAT_DIES, str(submission), level],
+                              stdout=subprocess.PIPE, text=True, cwd=REPO,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+    worker_pid, uid = map(int, grader.stdout.readline().split())
+    grader.kill()
+    grader.wait()
+    assert wait_until(lambda: not is_running(worker_pid))
+    if level == "bwrap":  # the pid namespace takes the daemon with it
+        assert wait_until(lambda: processes_of(uid) == [])
+    if level == "rlimits":
+        # Without a pid namespace the daemon outlives the grader, until its
+        # uid is swept (when claimed again, or by sweep_unclaimed).
+        assert processes_of(uid) != []
+        assert uid in sweep_unclaimed()
+    if uid >= 0:
+        assert processes_of(uid) == []

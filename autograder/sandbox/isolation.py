@@ -66,8 +66,10 @@ def worker_env(home):
 
 def setpriv_argv(uid):
     # no-new-privs: a setuid binary cannot give the worker root back.
+    # pdeathsig: the worker dies with the grader (set after the uid change,
+    # which would clear it).
     return ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--pdeathsig", "KILL", "--"]
 
 
 def python_argv(python, grader_dir, submission):
@@ -85,7 +87,9 @@ class Launch:
         self.limits = limits
         self.cwd = self.root
         self.env = worker_env(tempfile.gettempdir())
-        self.command = python_argv(python, AUTOGRADER, self.root)
+        # Even unconfined, the worker dies with the grader (where setpriv exists).
+        die_with_grader = ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"] if os.path.exists("/usr/bin/setpriv") else []
+        self.command = die_with_grader + python_argv(python, AUTOGRADER, self.root)
 
     def argv(self, request_fd, response_fd):
         *head, submission = self.command
@@ -285,7 +289,7 @@ def rlimits_problem(python=sys.executable):
     """None if `python` can import numpy as an unprivileged uid, else why not."""
     if os.geteuid() != 0:
         return "the grader is not running as root"
-    return _probe(setpriv_argv(PROBE_UID) + [python, "-I", "-c", "import numpy"])
+    return _probe(Limits().prlimit_argv() + setpriv_argv(PROBE_UID) + [python, "-I", "-c", "import numpy"])
 
 
 LAUNCHES = {"none": Launch, "rlimits": RlimitsLaunch, "bwrap": BwrapLaunch}
