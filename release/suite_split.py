@@ -30,7 +30,7 @@ class Test:
 class SuiteSplit:
     public_source: str
     tests: list = field(default_factory=list)
-    hidden_text: list = field(default_factory=list)   # source of hidden tests and hidden-only helpers
+    hidden_text: list = field(default_factory=list)   # source of every statement left out
 
     @property
     def public_tests(self):
@@ -91,8 +91,7 @@ def split_suite(text, where, header):
         compile(source, where, "exec")
     except SyntaxError as exc:  # a bug here, not in the suite: say so plainly
         raise ReleaseError(f"{where}: the extracted public tests do not compile ({exc.msg})") from None
-    hidden_text = ["\n".join(lines[s.first - 1:s.last]) for s in statements if id(s) not in kept
-                   and isinstance(s.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    hidden_text = ["\n".join(lines[s.first - 1:s.last]) for s in statements if id(s) not in kept]
     return SuiteSplit(public_source=source, tests=tests, hidden_text=hidden_text)
 
 

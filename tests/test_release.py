@@ -88,9 +88,12 @@ def make_input(rng, n):
     return rng.standard_normal(n)
 
 
+EDGE_SCALE = 1e300
+
+
 def secret_edge_inputs():
     """Helper used only by hidden tests."""
-    return [np.zeros(0), np.full(4, 1e300)]
+    return [np.zeros(0), np.full(4, EDGE_SCALE)]
 
 
 @pytest.mark.public
@@ -260,7 +263,7 @@ def test_public_extraction_keeps_public_tests_and_their_helpers_only():
     assert "def make_input(" in public and 'MOD = "cs231n.toy"' in public and "SIZES = (3, 5)" in public
     assert "from autograder.testkit import assert_array, assert_close" in public
     for hidden in ("test_double_matches_reference_on_edges", "test_scaler_matches_reference",
-                   "secret_edge_inputs", "reference", "compare with the reference on secret inputs"):
+                   "secret_edge_inputs", "EDGE_SCALE", "reference", "compare with the reference on secret inputs"):
         assert hidden not in public
     assert public.startswith('"""Public."""\n')
     compile(public, "test_toy.py", "exec")
@@ -540,6 +543,7 @@ def test_check_py_reports_pass_fail_hints_and_hidden_count(student_folder):
     assert "halve(x + x) has shape (4,); expected (4,) but values differ" in out
     assert "Traceback" not in out and "conftest" not in out
     assert "Public tests: 2 of 3 passed, 4 of 5 points." in out
+    assert list(student_folder.rglob("__pycache__")) == []
     assert "4 hidden tests (6 points) will also run when your submission is graded." in out
 
 

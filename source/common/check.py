@@ -90,6 +90,8 @@ def hidden_summary():
 
 
 def run(pattern=None):
+    # No __pycache__ folders in the assignment: they would end up in your zip.
+    sys.dont_write_bytecode = True
     results = Results()
     args = [str(TESTS), "-p", "no:terminal", "-p", "no:cacheprovider", "-c", os.devnull,
             "--rootdir", str(HERE), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
