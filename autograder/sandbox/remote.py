@@ -31,7 +31,21 @@ from .process import WorkerProcess
 
 
 class RemoteCode(Code):
-    """Student code in a sandboxed worker process; see the module docstring."""
+    """Student code in a sandboxed worker process; see the module docstring.
+
+    root                folder holding the student's `cs231n` package (read-only to them)
+    isolation           "auto" | "bwrap" | "rlimits" | "none" (see isolation.py)
+    call_timeout        seconds one call may take
+    total_timeout       seconds all calls together may take (restarts included,
+                        the first start not)
+    memory_bytes        address-space limit of the worker (RLIMIT_AS)
+    processes           process/thread limit of the worker's uid (RLIMIT_NPROC)
+    startup_timeout     seconds the worker may take to start (then SandboxError:
+                        a grader problem, since no student code has run yet)
+    max_response_bytes  largest answer accepted from the worker
+    output_keep         bytes of the student's printed output kept per worker
+    python              interpreter for the worker (default: this one)
+    """
 
     def __init__(self, root, isolation="auto", call_timeout=30.0, total_timeout=300.0,
                  memory_bytes=Limits.memory_bytes, processes=Limits.processes,

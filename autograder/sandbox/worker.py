@@ -29,8 +29,8 @@ def describe_import_error(exc, module):
     if isinstance(exc, SyntaxError):
         where = f" (at {os.path.basename(exc.filename or '?')}, line {exc.lineno})"
         return f"importing {module} raised {type(exc).__name__}: {exc.msg}{where}"
-    message = describe_exception(exc, f"importing {module}")
-    if "(at <frozen" in message:
+    message = safe_describe(exc, f"importing {module}")
+    if "(at <frozen" in message:  # the module itself was not found: no student line to show
         message = message[:message.index(" (at <frozen")]
     return message
 
@@ -43,6 +43,14 @@ def safe_describe(exc, what):
         return f"{what} raised {type(exc).__name__}"
 
 
+def error(message):
+    return {"status": "error", "message": message}, []
+
+
+def exited(what, exc):
+    return {"status": "exit", "message": f"{what} tried to exit the process ({type(exc).__name__})"}, []
+
+
 def run_request(executor, header, arrays):
     """Execute one request; returns (response header, response arrays)."""
     op, name = str(header.get("op")), str(header.get("name"))
@@ -52,25 +60,27 @@ def run_request(executor, header, arrays):
     args = wire.decode(encoded_args, arrays, executor.resolve)
     kwargs = wire.decode(encoded_kwargs, arrays, executor.resolve)
     what = describe_call(op, target, name)
+    if op in ("call_function", "new"):
+        # Imported here, on first use, so that an error names the module.
+        try:
+            importlib.import_module(target)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            return exited(f"importing {target}", exc)
+        except BaseException as exc:
+            return error(describe_import_error(exc, target))
     try:
-        if op in ("call_function", "new"):
-            try:
-                importlib.import_module(target)
-            except (KeyboardInterrupt, SystemExit) as exc:
-                return {"status": "exit", "message": f"importing {target} tried to exit the process "
-                                                     f"({type(exc).__name__})"}, []
-            except BaseException as exc:
-                return {"status": "error", "message": describe_import_error(exc, target)}, []
         result = executor.execute(op, target, name, args, kwargs)
     except (KeyboardInterrupt, SystemExit) as exc:
-        return {"status": "exit", "message": f"{what} tried to exit the process ({type(exc).__name__})"}, []
+        return exited(what, exc)
     except BaseException as exc:
-        return {"status": "error", "message": safe_describe(exc, what)}, []
+        return error(safe_describe(exc, what))
     out_arrays = []
     try:
         value = wire.encode(result, out_arrays, executor.make_handle)
     except wire.WireError as exc:
-        return {"status": "error", "message": f"{what} returned a value that cannot be checked: {exc}"}, []
+        return error(f"{what} returned a value that cannot be checked: {exc}")
+    except Exception as exc:  # e.g. RecursionError on a list nested a million deep
+        return error(f"{what} returned a value that cannot be checked ({type(exc).__name__})")
     return {"status": "ok", "value": value}, out_arrays
 
 
