@@ -118,7 +118,8 @@ class Executor:
             if not hasattr(module, name):
                 raise AttributeError(f"module {target} has no attribute {name!r}")
             return getattr(module, name)(*args, **kwargs)
-        obj = self.resolve(target)
+        # In process the target arrives already decoded to the object itself.
+        obj = self.resolve(target) if isinstance(target, wire.Handle) else target
         if op == "call_method":
             return getattr(obj, name)(*args, **kwargs)
         if op == "get_attr":
