@@ -156,9 +156,11 @@ class InProcessCode(Code):
 
     def _request(self, op, target, name, args, kwargs):
         # Round-trip through the wire format both ways, exactly as the sandbox does.
+        # The target stays a Handle: Executor.execute resolves it itself.
         arrays = []
-        doc = wire.encode([target, list(args), kwargs], arrays)
-        local_target, local_args, local_kwargs = wire.decode(doc, [a.copy() for a in arrays], self.executor.resolve)
+        doc = wire.encode([list(args), kwargs], arrays)
+        local_args, local_kwargs = wire.decode(doc, [a.copy() for a in arrays], self.executor.resolve)
+        local_target = wire.Handle(target.handle_id, target.type_name) if isinstance(target, wire.Handle) else target
         what = describe_call(op, target, name)
         try:
             result = self.executor.execute(op, local_target, name, local_args, local_kwargs)
