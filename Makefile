@@ -52,6 +52,11 @@ release: venv
 check-release: venv
 	$(PY) -m release check --all
 
+ISOLATION ?= auto
+grade: venv
+	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
+	    --out $(OUT) --jobs $(JOBS) --isolation $(ISOLATION)
+
 test: venv data
 	$(PY) -m pytest tests -q
 
