@@ -367,6 +367,16 @@ def test_build_is_deterministic(tmp_path):
     assert {p: (first.output / NAME / p).read_bytes() for p in list_files(first.output / NAME)} == before
 
 
+def test_nbgrader_failures_fail_the_build_with_nbgrader_reasons(roots):
+    path = roots.source / NAME / "toy.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[1].source = "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"  # not a solution cell
+    nbformat.write(nb, str(path))
+    with pytest.raises(ReleaseError, match=r"(?s)source/toy1: nbgrader generate_assignment failed:.*"
+                                           r"Solution region detected in a non-solution cell"):
+        generate(NAME, roots)
+
+
 def test_notebooks_without_cell_ids_get_stable_ones(tmp_path):
     # nbformat 4.5 requires cell ids and invents random ones when they are missing.
     outputs = []
@@ -511,6 +521,27 @@ def test_check_passes_on_a_fresh_release_and_catches_a_stale_one(roots):
     problems = check_assignment(NAME, roots)
     assert problems == ["assignments/toy1 differs from a fresh build of the sources (run `make release`):",
                         "  differs    cs231n/toy.py"]
+
+
+def test_command_line_build_and_check(roots, monkeypatch, capsys):
+    import release.__main__ as cli
+    monkeypatch.setattr(cli.Roots, "of_repo", classmethod(lambda cls: roots))
+    assert cli.main(["check", "--all"]) == 1
+    assert "assignments/toy1 does not exist" in capsys.readouterr().err
+    assert cli.main(["build", "--all"]) == 0
+    files = len(list_files(roots.output / NAME))
+    assert f"assignments/toy1: {files} files, leak check passed" in capsys.readouterr().out
+    assert cli.main(["check", "toy1"]) == 0
+    (roots.output / "old_assignment").mkdir()
+    (roots.output / NAME / "stray.npz").write_bytes(b"")
+    assert cli.main(["check", "--all"]) == 1
+    err = capsys.readouterr().err
+    assert "assignments/toy1/stray.npz: file not produced by the release pipeline" in err
+    assert "  unexpected stray.npz" in err
+    assert "assignments/old_assignment: no source/old_assignment/assignment.toml generates it" in err
+    assert cli.main(["build", "no_such_assignment"]) == 1
+    assert "source/no_such_assignment/assignment.toml: no such manifest (assignments with one: toy1)" \
+        in capsys.readouterr().err
 
 
 def test_check_reports_a_missing_release(roots):
