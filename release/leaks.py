@@ -1,6 +1,6 @@
 """The leak check: nothing in a release folder may give away what students must not see.
 
-(a) lines of solution regions or solution cells (secrets.py decides which),
+(a) lines of solution regions or solution cells (secret_lines.py decides which),
 (b) solution or hidden-test markers, (c) hidden test names or body lines,
 (d) notebook outputs or execution counts, (e) files the pipeline did not
 produce (always: caches, checkpoints, saved arrays and pickles).
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .secrets import collect_secrets, normalize
+from .secret_lines import collect_secrets, normalize
 from .tree import list_files
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

@@ -496,7 +496,7 @@ def test_leak_check_catches_stray_files(planted):
 def test_trivial_and_public_lines_are_not_leaks():
     # `return scaled_values` sits outside the region and short lines are trivial:
     # a stub sharing them with the solution is fine (the fresh release passes).
-    from release.secrets import is_trivial, normalize
+    from release.secret_lines import is_trivial, normalize
     assert is_trivial(normalize("    return x")) and is_trivial("pass") and is_trivial("else:")
     assert not is_trivial(normalize("    doubled_values = np.multiply(x, 2.0)"))
 
