@@ -47,7 +47,7 @@ def load_CIFAR_batch(filename, dtype=np.float64):
 
     Inputs:
     - filename: path of a batch file (data_batch_1 ... data_batch_5 or test_batch).
-    - dtype: floating point type of the returned images.
+    - dtype: type of the returned images.
 
     Returns a tuple (X, y):
     - X: array of shape (N, 32, 32, 3) and type `dtype`, pixel values 0..255,
@@ -57,10 +57,17 @@ def load_CIFAR_batch(filename, dtype=np.float64):
     Raises FileNotFoundError for a missing file and ValueError for a file
     that is not a CIFAR-10 batch.
     """
+    images, labels = _read_batch(filename)
+    return images.astype(dtype), labels
+
+
+def _read_batch(filename):
+    """(uint8 images of shape (N, 32, 32, 3), int64 labels of shape (N,)) from one batch file."""
     if not os.path.isfile(filename):
         raise FileNotFoundError(f"CIFAR-10 batch {filename} does not exist; run `python get_datasets.py` "
                                 "to download the dataset")
-    damaged = f"{filename} is not a readable CIFAR-10 batch; run `python get_datasets.py --force` to download it again"
+    damaged = (f"{filename} is not a readable CIFAR-10 batch; run `python get_datasets.py --force` "
+               "to download it again")
     try:
         with open(filename, "rb") as f:
             # latin1: the batches were pickled by Python 2, with byte strings.
@@ -76,9 +83,10 @@ def load_CIFAR_batch(filename, dtype=np.float64):
     if labels.shape != (data.shape[0],) or labels.dtype.kind not in "iu" or (
             labels.size and (labels.min() < 0 or labels.max() >= len(CIFAR10_CLASSES))):
         raise ValueError(f"{damaged} ('labels' should hold one label in 0..9 per image)")
-    # Rows are stored as 1024 red, then 1024 green, then 1024 blue values.
-    X = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(dtype)
-    return X, labels.astype(np.int64)
+    # Rows are stored as 1024 red, then 1024 green, then 1024 blue values. Reordering
+    # the bytes before any conversion to float is several times faster than after.
+    images = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    return images, labels.astype(np.int64)
 
 
 def load_CIFAR10(root, dtype=np.float64):
@@ -86,8 +94,8 @@ def load_CIFAR10(root, dtype=np.float64):
 
     Inputs:
     - root: path of the cifar-10-batches-py folder.
-    - dtype: floating point type of the images; float64 by default, float32
-      halves the memory (about 0.7 GB instead of 1.5 GB).
+    - dtype: type of the images; float64 by default, float32 halves the
+      memory (about 0.7 GB instead of 1.5 GB).
 
     Returns a tuple (X_train, y_train, X_test, y_test):
     - X_train: array of shape (50000, 32, 32, 3), pixel values 0..255.
@@ -98,8 +106,9 @@ def load_CIFAR10(root, dtype=np.float64):
     if not os.path.isdir(root):
         raise FileNotFoundError(f"{root} is not a folder; pass cifar10_dir() (run `python get_datasets.py` "
                                 "first if the data is missing)")
-    parts = [load_CIFAR_batch(os.path.join(root, f"data_batch_{b}"), dtype) for b in range(1, NUM_TRAIN_BATCHES + 1)]
-    X_train = np.concatenate([X for X, _ in parts])
+    parts = [_read_batch(os.path.join(root, f"data_batch_{b}")) for b in range(1, NUM_TRAIN_BATCHES + 1)]
+    # Joined as bytes, then converted once: the float copy is the big one.
+    X_train = np.concatenate([X for X, _ in parts]).astype(dtype)
     y_train = np.concatenate([y for _, y in parts])
     X_test, y_test = load_CIFAR_batch(os.path.join(root, "test_batch"), dtype)
     return X_train, y_train, X_test, y_test

