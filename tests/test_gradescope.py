@@ -51,6 +51,14 @@ def test_bundle_layout_and_script_modes(bundle):
     assert "@ASSIGNMENT@" not in run_script and f'"{ASSIGNMENT}"' in run_script
 
 
+@pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])
+def test_bundle_scripts_are_valid_bash(bundle, script):
+    text = zipfile.ZipFile(bundle).read(script).decode()
+    assert "@" not in text.replace("$@", "")  # every placeholder filled in
+    done = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_bundle_only_holds_this_assignments_suites(tmp_path):
     other = tmp_path / "repo"
     # A toy repository with two assignments' suites: only the built one's go in.

@@ -37,8 +37,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-
 from .atomic import read_json_or_none
 from .gradebook import DEFAULT_PATH as DEFAULT_GRADEBOOK
 from .manifest import REPO, ManifestError, Roots, load_manifest
@@ -196,6 +194,9 @@ def manually_graded_cells(gradebook, assignment):
 
 def manual_scores(assignment, course=DEFAULT_COURSE, db=None):
     """{student_id: ManualScore} for every student nbgrader has a submission of."""
+    # Imported here: the autograder CLI imports this module for every grading child.
+    from nbgrader.api import Gradebook, MissingEntry
+
     scores = {}
     if not Path(db or Path(course) / "gradebook.db").is_file():
         return scores  # nothing imported yet; do not create an empty gradebook
