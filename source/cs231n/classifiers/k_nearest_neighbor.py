@@ -87,16 +87,19 @@ class KNearestNeighbor:
         num_test = X.shape[0]
         num_train = self.X_train.shape[0]
         dists = np.zeros((num_test, num_train))
+        # TODO: Loop over the test points (and nothing else). In step i, store
+        # in dists[i, :] the distances from X[i] to all training points at
+        # once: broadcasting X[i] against self.X_train gives all the
+        # differences in one expression.
+        ### BEGIN SOLUTION
+        # One (num_train, D) buffer for all steps: allocating a fresh one per
+        # test point costs about as much as the arithmetic.
+        diffs = np.empty(self.X_train.shape)
         for i in range(num_test):
-            # TODO: Store in dists[i, :] the distances from test point X[i] to
-            # all training points at once. Broadcasting X[i] against
-            # self.X_train gives all the differences in one expression.
-            ### BEGIN SOLUTION
-            diffs = self.X_train - X[i]
-            # Squared in place: a second (num_train, D) temporary would double the time.
+            np.subtract(self.X_train, X[i], out=diffs)
             np.square(diffs, out=diffs)
             dists[i, :] = np.sqrt(np.sum(diffs, axis=1))
-            ### END SOLUTION
+        ### END SOLUTION
         return dists
 
     def compute_distances_no_loops(self, X):
