@@ -2,23 +2,27 @@
 
     python -m autograder.bench [--batch-size 100] [--repeat 3] [--no-write]
 
-Three measurements, printed and written as a table to docs/BENCHMARKS.md
-(with the machine, the date, the command and the load average, since the
-machine may be shared):
+Measurements, printed and written as a table to docs/BENCHMARKS.md (with
+the machine, the date, the command and the load average, since the machine
+may be shared):
 
-1. one submission: wall time of `grade_submission` on the reference
+1. one kNN submission: wall time of `grade_submission` on the reference
    submission and on the blank release, through the real sandbox
-   (isolation "auto"), median of --repeat runs; goal <= 5 s.
-2. a batch: `grade_batch` on --batch-size submissions (alternating copies of
+   (isolation "auto"), graded by the kNN suite alone (a copy of the
+   manifest listing only test_knn.py), median of --repeat runs; goal <= 5 s.
+2. one whole submission: the same with every suite of the assignment (the
+   CIFAR-10 accuracy tests included); --per-suite adds one row per suite.
+3. a batch: `grade_batch` on --batch-size submissions (alternating copies of
    the reference and the blank release, each under its own name) with one
-   job per core; goal <= 5 min for 100 on 2 cores. Every score is checked
-   (reference: full marks, blank: 0), so a fast but wrong batch fails.
-3. kNN distances: the reference KNearestNeighbor's no-loop versus two-loop
+   job per core, graded by the kNN suite (--batch-scope all: every suite);
+   goal <= 5 min for 100 on 2 cores. Every score is checked (reference:
+   full marks, blank: 0), so a fast but wrong batch does not pass.
+4. kNN distances: the reference KNearestNeighbor's no-loop versus two-loop
    distance matrix for 500 test x 5,000 training points (a CIFAR-10 subset
    when the data is there, else random data of the same shape; the table
    says which).
 
-Use --batch-size 4 for a quick check.
+Use --batch-size 4 --repeat 1 for a quick check.
 """
 import argparse
 import os
@@ -29,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +47,7 @@ BENCHMARKS = REPO / "docs" / "BENCHMARKS.md"
 ONE_GOAL_S = 5.0
 BATCH_GOAL_S = 300.0   # for 100 submissions on 2 cores
 NUM_TRAIN, NUM_TEST = 5000, 500
+KNN_SUITE = "test_knn.py"
 
 
 # ---- the machine ------------------------------------------------------------------
@@ -77,15 +83,42 @@ def isolation_level():
     return {BwrapLaunch: "bwrap", RlimitsLaunch: "rlimits"}.get(choose("auto"), "none")
 
 
-# ---- 1. one submission --------------------------------------------------------------
+# ---- which suites grade ------------------------------------------------------------
 
 
-def time_one(assignment, submission, work, repeat):
-    """Median wall seconds of grade_submission (forced: no cache), and the score."""
+def scoped_reference(assignment, suites, dest):
+    """A reference root whose manifest lists only `suites` (None: as it is).
+
+    The grader runs the suites the manifest lists; a copy of source/cs231n
+    and of the manifest with a shorter list grades with fewer suites and
+    changes nothing else.
+    """
+    if suites is None:
+        return REPO / "source"
+    shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
+    lines = (REPO / "source" / assignment / "assignment.toml").read_text().splitlines()
+    listed = "suites = [" + ", ".join(f'"{name}"' for name in suites) + "]"
+    (dest / assignment).mkdir(parents=True)
+    (dest / assignment / "assignment.toml").write_text(
+        "\n".join(listed if line.startswith("suites =") else line for line in lines) + "\n")
+    return dest
+
+
+def manifest_suites(assignment):
+    with open(REPO / "source" / assignment / "assignment.toml", "rb") as f:
+        return tomllib.load(f)["suites"]
+
+
+# ---- 1, 2. one submission -------------------------------------------------------------
+
+
+def time_one(assignment, submission, work, repeat, reference_root):
+    """Median wall seconds of grade_submission (forced: no cache), the times, and the results."""
     times = []
     for i in range(repeat):
         start = time.perf_counter()
-        results = grade_submission(assignment, submission, Path(work) / f"one-{submission.name}-{i}", force=True)
+        results = grade_submission(assignment, submission, Path(work) / f"one-{submission.name}-{i}",
+                                   force=True, reference_root=reference_root)
         times.append(time.perf_counter() - start)
     return statistics.median(times), times, results
 
@@ -104,13 +137,13 @@ def make_batch(samples, size, dest):
     return kinds
 
 
-def time_batch(assignment, samples, size, work, jobs):
+def time_batch(assignment, samples, size, work, jobs, reference_root):
     batch = Path(work) / "batch"
     batch.mkdir()
     kinds = make_batch(samples, size, batch)
     start = time.perf_counter()
     rows = grade_batch(assignment, batch, Path(work) / "batch-out", jobs=jobs, gradebook_path=None,
-                       force=True, progress=False)
+                       force=True, progress=False, reference_root=reference_root)
     elapsed = time.perf_counter() - start
     wrong = [r.name for r in rows
              if r.status == "failed" or r.score != (r.max_score if kinds[r.name] == "reference" else 0.0)]
@@ -171,8 +204,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="assignment1")
     parser.add_argument("--batch-size", type=int, default=100, help="submissions in the batch (0: skip)")
+    parser.add_argument("--batch-scope", choices=["knn", "all"], default="knn",
+                        help=f"suites grading the batch: {KNN_SUITE} alone, or all of the assignment's")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="batch jobs (default: one per core)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the one-submission and no-loop timings")
+    parser.add_argument("--per-suite", action="store_true", help="also time one submission per suite")
     parser.add_argument("--skip-knn", action="store_true", help="skip the kNN distance timing")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {BENCHMARKS.relative_to(REPO)}")
     args = parser.parse_args(argv)
@@ -192,20 +228,32 @@ def main(argv=None):
         print(f"{what}: {result}" + (f"  [{goal}]" if goal else ""), flush=True)
     report.load = load()
 
+    def one(samples, kind, suites, label, goal_s=None):
+        with tempfile.TemporaryDirectory(prefix="bench-ref-") as scope:
+            reference = scoped_reference(args.assignment, suites, Path(scope))
+            median, times, results = time_one(args.assignment, samples / kind, work, args.repeat, reference)
+        goal = f"<= {goal_s:g} s: {'met' if median <= goal_s else 'missed'}" if goal_s else ""
+        report(f"grade one {label} ({kind}, score {results['score']:g}/{results['extra_data']['max_score']:g})",
+               f"{median:.2f} s median of {len(times)} ({', '.join(f'{t:.2f}' for t in times)})", goal)
+
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
         samples = build_all(args.assignment, Path(work) / "samples")
         for kind in ("reference", "blank"):
-            median, times, results = time_one(args.assignment, samples / kind, work, args.repeat)
-            verdict = "met" if median <= ONE_GOAL_S else "missed"
-            report(f"grade one {args.assignment} submission ({kind}, score {results['score']:g}/"
-                   f"{results['extra_data']['max_score']:g})",
-                   f"{median:.2f} s median of {len(times)} ({', '.join(f'{t:.2f}' for t in times)})",
-                   f"<= {ONE_GOAL_S:g} s: {verdict}")
+            one(samples, kind, [KNN_SUITE], f"kNN submission ({KNN_SUITE} only)", ONE_GOAL_S)
+        one(samples, "reference", None, f"whole {args.assignment} submission (every suite)")
+        if args.per_suite:
+            for suite in manifest_suites(args.assignment):
+                one(samples, "reference", [suite], f"{args.assignment} submission, {suite} only")
         if args.batch_size:
-            elapsed, count, wrong = time_batch(args.assignment, samples, args.batch_size, work, args.jobs)
+            suites = [KNN_SUITE] if args.batch_scope == "knn" else None
+            with tempfile.TemporaryDirectory(prefix="bench-ref-") as scope:
+                reference = scoped_reference(args.assignment, suites, Path(scope))
+                elapsed, count, wrong = time_batch(args.assignment, samples, args.batch_size, work, args.jobs,
+                                                   reference)
             goal_s = BATCH_GOAL_S * args.batch_size / 100
             verdict = "met" if elapsed <= goal_s and not wrong else "missed"
-            report(f"grade a batch of {count} (half reference, half blank), {args.jobs} jobs",
+            scope_text = f"{KNN_SUITE} only" if suites else "every suite"
+            report(f"grade a batch of {count} (half reference, half blank; {scope_text}), {args.jobs} jobs",
                    f"{elapsed:.1f} s ({elapsed / count:.2f} s per submission)"
                    + (f"; WRONG SCORES: {', '.join(wrong)}" if wrong else "; every score as expected"),
                    f"<= {goal_s:.0f} s (5 min per 100, on 2 cores): {verdict}")

@@ -1,0 +1,32 @@
+"""The benchmark's helpers (the benchmark itself is `make bench`: minutes, not a test)."""
+import tomllib
+
+from autograder import bench
+
+
+def test_scoped_reference_lists_only_the_given_suites(tmp_path):
+    root = bench.scoped_reference("assignment1", ["test_knn.py"], tmp_path)
+    with open(root / "assignment1" / "assignment.toml", "rb") as f:
+        scoped = tomllib.load(f)
+    with open(bench.REPO / "source" / "assignment1" / "assignment.toml", "rb") as f:
+        original = tomllib.load(f)
+    assert scoped["suites"] == ["test_knn.py"] != original["suites"]
+    assert {k: v for k, v in scoped.items() if k != "suites"} == {k: v for k, v in original.items() if k != "suites"}
+    assert (root / "cs231n" / "classifiers" / "k_nearest_neighbor.py").read_bytes() == \
+        (bench.REPO / "source" / "cs231n" / "classifiers" / "k_nearest_neighbor.py").read_bytes()
+    assert bench.scoped_reference("assignment1", None, tmp_path / "unused") == bench.REPO / "source"
+
+
+def test_knn_timing_compares_equal_distance_matrices(monkeypatch):
+    monkeypatch.setattr(bench, "NUM_TRAIN", 200)
+    monkeypatch.setattr(bench, "NUM_TEST", 20)
+    two_s, no_s, what, difference = bench.time_knn(repeat=1)
+    assert two_s > 0 and no_s > 0
+    assert difference < 1e-6
+    assert "200" in what or "random" in what
+
+
+def test_markdown_table_holds_every_row():
+    text = bench.markdown([("one", "1.00 s", "<= 5 s: met", "0.5 / 0.6")], [("date", "today")])
+    assert "| one | 1.00 s | <= 5 s: met | 0.5 / 0.6 |" in text
+    assert "| date | today |" in text
