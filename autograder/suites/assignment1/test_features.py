@@ -2,23 +2,33 @@
 
 Students write two regions of features.py: the orientation binning of
 hog_feature and the hue histogram of color_histogram_hsv. The notebook saves
-the best linear SVM and two-layer net trained on those features; the grader
-recomputes the features of the CIFAR-10 test images with the reference
-features.py and scores the saved parameters on them.
+the best linear SVM and two-layer net trained on those features, each with the
+feature mean and standard deviation it normalized with. The last tests
+recompute the features of the notebook's test split (the first 1000 CIFAR-10
+test images) with the reference features.py, in the grader's process, and
+score the saved parameters on them with the reference classifiers. They are
+skipped when CIFAR-10 is not installed.
 """
+import contextlib
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, assert_scalar_close
+from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
+                                assert_scalar_close)
 
 MOD = "cs231n.features"
+DATA = "cs231n.data_utils"
+ASSIGNMENT = "assignment1"
 NUM_CLASSES = 10
-NUM_TEST = 1000              # the notebook's test split: the first 1000 test images
-SVM_MIN_ACCURACY = 0.40      # the notebook asks for >= 42% validation accuracy
-NET_MIN_ACCURACY = 0.55      # the notebook asks for >= 57% test accuracy
+NUM_TEST = 1000               # the notebook's test split: the first 1000 test images
+HOG_LENGTH = 4 * 4 * 9        # HOG of a 32 x 32 image: 4 x 4 cells of 9 bins
+SVM_ARTIFACT = "artifacts/features_svm_best.npz"
+NET_ARTIFACT = "artifacts/features_net_best.npz"
+MAX_ARTIFACT_BYTES = 64 * 2**20
 
 
 def _ramp_image(height, width, slope, axis):
@@ -187,3 +197,155 @@ def test_hog_hsv_features_match_reference(student, reference, rng):
     got = student.function(MOD, "hog_hsv_features")(images)
     expected = reference.function(MOD, "hog_hsv_features")(images)
     assert_close(got, expected, "hog_hsv_features of 6 images")
+
+
+# ------------------------------------------------------- the saved classifiers
+
+@contextlib.contextmanager
+def case(description):
+    """Prefix a failure message with what was being checked."""
+    try:
+        yield
+    except CheckFailed as exc:
+        raise CheckFailed(f"{description}: {exc}") from None
+
+
+def artifact_path(student_root, reference, name):
+    """A submission holds the file at artifacts/ beside its notebooks; checked
+    against the reference (--student-root=source), the notebook saved it beside
+    itself, in source/assignment1/artifacts/."""
+    path = student_root / name
+    if not path.exists() and student_root == Path(reference.root).resolve():
+        path = student_root / ASSIGNMENT / name
+    return path
+
+
+def load_artifact(path, name, keys):
+    """The arrays `keys` of a saved .npz, checked; CheckFailed says what is wrong.
+
+    Inputs: path: the file; name: its name in the submission, for messages;
+    keys: the array names it must hold (feature_mean and feature_std among them).
+
+    Returns: dict key -> finite float array; feature_mean and feature_std are
+    1-D, of the same length (HOG_LENGTH + hue bins), and feature_std > 0.
+    """
+    if not path.is_file():
+        raise CheckFailed(f"{name} is missing from your submission; run the cell at the end of "
+                          "features.ipynb that saves it and submit the file")
+    not_npz = f"{name} is not a file written by np.savez; save it with the last cell of features.ipynb"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise CheckFailed(not_npz) from None
+    if size > MAX_ARTIFACT_BYTES:
+        raise CheckFailed(f"{name} holds {size / 2**20:.0f} MiB of arrays; these classifiers need far "
+                          f"less (the limit is {MAX_ARTIFACT_BYTES / 2**20:.0f} MiB)")
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            missing = [key for key in keys if key not in saved.files]
+            if missing:
+                raise CheckFailed(f"{name} has no array {missing[0]!r}; it holds {sorted(saved.files)}. "
+                                  "Save it with the last cell of features.ipynb")
+            arrays = {key: saved[key] for key in keys}
+    except CheckFailed:
+        raise
+    except Exception:  # object arrays (refused without pickle), damaged members
+        raise CheckFailed(not_npz) from None
+    for key in keys:
+        with case(f"the classifier saved in {name}"):
+            assert_array(arrays[key], key)
+        if arrays[key].dtype.kind != "f" or not np.all(np.isfinite(arrays[key])):
+            raise CheckFailed(f"{key} in {name} should hold finite floating-point numbers")
+    mean = arrays["feature_mean"]
+    if mean.ndim != 1 or mean.shape[0] <= HOG_LENGTH:
+        raise CheckFailed(f"feature_mean in {name} has shape {mean.shape}; expected "
+                          f"({HOG_LENGTH} + the number of hue bins,)")
+    with case(f"the classifier saved in {name}"):
+        assert_array(arrays["feature_std"], "feature_std", mean.shape)
+    if not np.all(arrays["feature_std"] > 0):
+        raise CheckFailed(f"feature_std in {name} should be positive: every feature is divided by it")
+    return arrays
+
+
+def normalized_features(split_features, arrays):
+    """The test split's features from the reference features.py, normalized with the saved statistics."""
+    mean = arrays["feature_mean"]
+    return (split_features(mean.shape[0] - HOG_LENGTH) - mean) / arrays["feature_std"]
+
+
+@pytest.fixture(scope="module")
+def cifar10_test(reference):
+    """(images, labels): the notebook's test split, raw pixel values 0..255."""
+    try:
+        root = reference.function(DATA, "cifar10_dir")()
+    except StudentCodeError:
+        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
+                    "the saved classifiers cannot be scored without its test split")
+    images, labels = reference.function(DATA, "load_CIFAR_batch")(os.path.join(root, "test_batch"), "uint8")
+    return images[:NUM_TEST].astype(np.float64), labels[:NUM_TEST]
+
+
+@pytest.fixture(scope="module")
+def split_features(reference, cifar10_test):
+    """nbin -> reference HOG + hue features of the test split, computed once per nbin."""
+    cache = {}
+
+    def features(nbin):
+        if nbin not in cache:
+            cache[nbin] = reference.function(MOD, "hog_hsv_features")(cifar10_test[0], nbin=nbin)
+        return cache[nbin]
+
+    return features
+
+
+def check_accuracy(predictions, labels, name, threshold):
+    accuracy = float(np.mean(predictions == labels))
+    if not accuracy >= threshold:
+        raise CheckFailed(f"the classifier saved in {name} classifies {accuracy:.1%} of the test images "
+                          f"correctly (on features recomputed with the reference features.py); this test "
+                          f"needs at least {threshold:.0%}")
+
+
+@pytest.mark.points(2)
+def test_saved_svm_reaches_40_percent(student_root, reference, cifar10_test, split_features):
+    path = artifact_path(student_root, reference, SVM_ARTIFACT)
+    arrays = load_artifact(path, SVM_ARTIFACT, ["W", "feature_mean", "feature_std"])
+    X = normalized_features(split_features, arrays)
+    # The notebook appends a constant feature, the bias, after normalizing.
+    X = np.hstack([X, np.ones((X.shape[0], 1))])
+    with case(f"the classifier saved in {SVM_ARTIFACT}"):
+        assert_array(arrays["W"], "W", (X.shape[1], NUM_CLASSES))
+    svm = reference.new("cs231n.classifiers.linear_classifier", "LinearSVM")
+    svm.set("W", arrays["W"])
+    check_accuracy(svm.call("predict", X), cifar10_test[1], SVM_ARTIFACT, 0.40)
+
+
+def saved_net_predictions(student_root, reference, split_features):
+    path = artifact_path(student_root, reference, NET_ARTIFACT)
+    arrays = load_artifact(path, NET_ARTIFACT, ["W1", "b1", "W2", "b2", "feature_mean", "feature_std"])
+    X = normalized_features(split_features, arrays)
+    W1 = arrays["W1"]
+    hidden = W1.shape[1] if W1.ndim == 2 else 0
+    with case(f"the net saved in {NET_ARTIFACT}"):
+        for key, shape in [("W1", (X.shape[1], hidden)), ("b1", (hidden,)), ("W2", (hidden, NUM_CLASSES)),
+                           ("b2", (NUM_CLASSES,))]:
+            assert_array(arrays[key], key, shape)
+    if hidden == 0:
+        raise CheckFailed(f"W1 in {NET_ARTIFACT} has shape {W1.shape}; a net needs at least one hidden unit")
+    net = reference.new("cs231n.classifiers.fc_net", "TwoLayerNet", input_dim=X.shape[1],
+                        hidden_dim=hidden, num_classes=NUM_CLASSES)
+    net.set("params", {key: arrays[key] for key in ("W1", "b1", "W2", "b2")})
+    return np.argmax(net.call("loss", X), axis=1)
+
+
+@pytest.mark.points(1)
+def test_saved_feature_net_reaches_52_percent(student_root, reference, cifar10_test, split_features):
+    predictions = saved_net_predictions(student_root, reference, split_features)
+    check_accuracy(predictions, cifar10_test[1], NET_ARTIFACT, 0.52)
+
+
+@pytest.mark.points(2)
+def test_saved_feature_net_reaches_57_percent(student_root, reference, cifar10_test, split_features):
+    predictions = saved_net_predictions(student_root, reference, split_features)
+    check_accuracy(predictions, cifar10_test[1], NET_ARTIFACT, 0.57)
