@@ -18,6 +18,8 @@ Outcomes, relative to grading the good submission in the same batch:
     same_as_good  the attack fails silently and every test scores as for the
                   good submission (had it worked, the kNN tests would fail:
                   the submission raises "HOSTILE ... LEAKED" when it succeeds)
+    same_as:KIND  every test scores as for the submission of kind KIND
+    control       no expectation of its own: the reference for a same_as kind
     rejected      nothing is graded (every test 0); feedback matches `message`
     notebook_dropped  code tests score as for the good submission; the broken
                   notebook is left out with a message matching `message`
@@ -66,7 +68,12 @@ HOSTILE_KINDS = [
     Hostile("eq_always_true", "returns an object equal to everything", "knn_zero", r"should be a NumPy array"),
     Hostile("ndarray_subclass", "returns an ndarray subclass whose == is always True", "knn_zero",
             r"should be a NumPy array"),
-    Hostile("monkeypatch_checks", "patches numpy/builtins/pytest at import and returns zeros", "knn_zero", ""),
+    Hostile("returns_zeros", "honest but wrong: every array result is zeros of the right shape",
+            "control", ""),
+    Hostile("monkeypatch_checks", "returns zeros and, at import, patches the numpy functions the "
+            "grader's checks use (abs, max, isfinite...) and builtins.abs to lie to grader code, "
+            "and replaces pytest and autograder in sys.modules",
+            "same_as:returns_zeros", ""),
     Hostile("read_hidden_tests", "looks for the hidden suites, the reference solution and the grader",
             "same_as_good", ""),
     Hostile("write_outside", "writes marker files into the submission, the repo and results paths",
@@ -278,14 +285,44 @@ def _hostile_subclass(original):
 
 _hostile_replace_all(_hostile_subclass)
 ''',
+    "returns_zeros": '''
+import numpy as _hostile_np
+
+def _hostile_zeros(original):
+    def zeros(*args, **kwargs):
+        result = original(*args, **kwargs)
+        return _hostile_np.zeros_like(result) if isinstance(result, _hostile_np.ndarray) else result
+    return zeros
+
+_hostile_replace_all(_hostile_zeros)
+''',
+    # The patched functions lie only when called from the grader's modules
+    # (as autograder.testkit.checks would be, were it in this process), so the
+    # student's own code keeps working and the grade must equal the control's.
     "monkeypatch_checks": '''
 import builtins as _hostile_builtins, sys as _hostile_sys, types as _hostile_types
 import numpy as _hostile_np
 
-_hostile_np.allclose = lambda *a, **k: True
-_hostile_np.array_equal = lambda *a, **k: True
-_hostile_np.testing.assert_allclose = lambda *a, **k: None
-_hostile_builtins.abs = lambda x: 0
+def _hostile_lie(real, lie):
+    def patched(*args, **kwargs):
+        caller = _hostile_sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith(("autograder", "testkit", "pytest", "_pytest")):
+            return lie(*args, **kwargs)
+        return real(*args, **kwargs)
+    return patched
+
+_hostile_zeros_like_shape = lambda x, *a, **k: _hostile_np.zeros(_hostile_np.shape(x))
+_hostile_np.abs = _hostile_np.absolute = _hostile_lie(_hostile_np.abs, _hostile_zeros_like_shape)
+_hostile_np.max = _hostile_np.amax = _hostile_lie(_hostile_np.max, lambda *a, **k: 0.0)
+_hostile_np.isfinite = _hostile_lie(_hostile_np.isfinite,
+                                    lambda x, *a, **k: _hostile_np.ones(_hostile_np.shape(x), dtype=bool))
+_hostile_np.isnan = _hostile_lie(_hostile_np.isnan,
+                                 lambda x, *a, **k: _hostile_np.zeros(_hostile_np.shape(x), dtype=bool))
+_hostile_np.all = _hostile_lie(_hostile_np.all, lambda *a, **k: True)
+_hostile_np.allclose = _hostile_lie(_hostile_np.allclose, lambda *a, **k: True)
+_hostile_np.array_equal = _hostile_lie(_hostile_np.array_equal, lambda *a, **k: True)
+_hostile_np.testing.assert_allclose = _hostile_lie(_hostile_np.testing.assert_allclose, lambda *a, **k: None)
+_hostile_builtins.abs = _hostile_lie(_hostile_builtins.abs, lambda x: 0)
 _hostile_sys.modules["pytest"] = _hostile_types.ModuleType("pytest")
 for _hostile_name in ("autograder", "autograder.testkit", "autograder.testkit.checks"):
     _hostile_sys.modules[_hostile_name] = _hostile_types.ModuleType(_hostile_name)
