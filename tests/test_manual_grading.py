@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import nbformat
 import pytest
@@ -43,7 +44,7 @@ def student_copy(course, dest, answer=None):
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory):
-    """A toy course with two imported students: alice answered, bob did not."""
+    """A toy course: alice answered, bob did not, carol's notebook is not a valid notebook."""
     root = tmp_path_factory.mktemp("manual")
     marker = root / "EXECUTED"
     (root / "ref" / ASSIGNMENT).mkdir(parents=True)
@@ -53,7 +54,10 @@ def toy(tmp_path_factory):
     manual.prepare_course(ASSIGNMENT, course, root / "ref")
     student_copy(course, root / "subs" / "alice", answer="Larger k smooths the decision boundary.")
     student_copy(course, root / "subs" / "bob")
-    submissions = {"alice": root / "subs" / "alice", "bob": root / "subs" / "bob"}
+    (root / "subs" / "carol").mkdir()
+    # Parses as JSON with cells (so the grader's staging keeps it), but nbformat rejects it.
+    (root / "subs" / "carol" / "toy.ipynb").write_text('{"cells": [{"cell_type": "code"}], "nbformat": 4}')
+    submissions = {name: root / "subs" / name for name in ("alice", "bob", "carol")}
     status = manual.import_notebooks(ASSIGNMENT, submissions, course, root / "ref")
     return {"root": root, "course": course, "marker": marker, "submissions": submissions, "status": status}
 
@@ -68,13 +72,16 @@ def set_manual_score(course, student, score):
 
 
 def test_import_records_answers_without_running_the_notebook(toy):
-    assert toy["status"] == {"alice": "imported", "bob": "imported"}
+    assert toy["status"] == {"alice": "imported", "bob": "imported", "carol": "failed"}
+    assert "carol" in (toy["course"] / "import.log").read_text()
     assert (toy["course"] / "autograded" / "alice" / ASSIGNMENT / "toy.ipynb").is_file()
     assert not toy["marker"].exists(), "nbgrader executed a student notebook in the trusted process"
     scores = manual.manual_scores(ASSIGNMENT, toy["course"])
     assert (scores["alice"].score, scores["alice"].max_score, scores["alice"].ungraded) == (0, 2, 1)
     # An answer left as released is worth 0 and needs no grader (nbgrader's checksum rule).
     assert (scores["bob"].score, scores["bob"].max_score, scores["bob"].ungraded) == (0, 2, 0)
+    # No half-imported record that the formgrader could not display.
+    assert "carol" not in scores
 
 
 def test_the_marker_cell_does_run_when_execution_is_enabled(toy, tmp_path):
@@ -128,12 +135,12 @@ def test_total_reads_code_scores_from_the_latest_gradebook_run(toy, tmp_path, ca
 def test_reimport_keeps_grades_and_flags_changed_answers(toy):
     set_manual_score(toy["course"], "alice", 1.0)
     again = manual.import_notebooks(ASSIGNMENT, toy["submissions"], toy["course"], toy["root"] / "ref")
-    assert again == {"alice": "unchanged", "bob": "unchanged"}
+    assert again == {"alice": "unchanged", "bob": "unchanged", "carol": "failed"}
     assert manual.manual_scores(ASSIGNMENT, toy["course"])["alice"].score == 1.0
 
     student_copy(toy["course"], toy["submissions"]["alice"], answer="A revised answer.")
     again = manual.import_notebooks(ASSIGNMENT, toy["submissions"], toy["course"], toy["root"] / "ref")
-    assert again == {"alice": "imported", "bob": "unchanged"}
+    assert again == {"alice": "imported", "bob": "unchanged", "carol": "failed"}
     alice = manual.manual_scores(ASSIGNMENT, toy["course"])["alice"]
     assert (alice.score, alice.ungraded) == (1.0, 1)  # kept, but flagged for a second look
     assert not toy["marker"].exists()
@@ -142,3 +149,18 @@ def test_reimport_keeps_grades_and_flags_changed_answers(toy):
 def test_student_ids_nbgrader_cannot_hold_are_refused(toy):
     with pytest.raises(manual.ManualGradingError, match="cannot be nbgrader ids"):
         manual.import_notebooks(ASSIGNMENT, {"a,b": toy["root"]}, toy["course"], toy["root"] / "ref")
+
+
+def test_nbgrader_import_command_reads_zips_like_the_grader(toy, capsys):
+    """A folder of raw submissions: dave's is a .zip with a wrapper folder, unpacked by the grader's staging."""
+    raw = toy["root"] / "raw"
+    raw.mkdir()
+    with zipfile.ZipFile(raw / "dave.zip", "w") as z:
+        z.write(toy["submissions"]["alice"] / "toy.ipynb", "toy/toy.ipynb")
+    (toy["root"] / "release" / ASSIGNMENT).mkdir(parents=True)  # toy has no modules to stub
+    assert manual.main(["nbgrader-import", "--assignment", ASSIGNMENT, "--submissions", str(raw),
+                        "--reference-root", str(toy["root"] / "ref"), "--release-root", str(toy["root"] / "release"),
+                        "--course", str(toy["course"]), "--nbgrader-db", str(toy["course"] / "gradebook.db")]) == 0
+    assert "dave: imported" in capsys.readouterr().out
+    assert manual.manual_scores(ASSIGNMENT, toy["course"])["dave"].ungraded == 1
+    assert not toy["marker"].exists()

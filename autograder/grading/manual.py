@@ -32,6 +32,7 @@ Command line (also `python -m autograder.grading.manual ...`):
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,10 +84,13 @@ def run_nbgrader(course, *args):
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True)
+    log = done.stdout + done.stderr
     if done.returncode != 0:
-        log = (done.stdout + done.stderr).strip().splitlines()
-        raise ManualGradingError(f"nbgrader {' '.join(args)} failed in {course}:\n" + "\n".join(log[-30:]))
-    return done.stdout + done.stderr
+        tail = "\n".join(log.strip().splitlines()[-40:])
+        error = ManualGradingError(f"nbgrader {' '.join(args)} failed in {course}; its log ends:\n{tail}")
+        error.log = log
+        raise error
+    return log
 
 
 def _copy_if_changed(src, dest):
@@ -134,7 +138,7 @@ def import_notebooks(assignment, submissions, course=DEFAULT_COURSE, reference_r
 
     Returns {student_id: status}, status one of "imported", "unchanged",
     "no notebooks", "failed" (nbgrader could not read the notebook, e.g.
-    invalid JSON or tampered cell metadata; see the formgrader log).
+    tampered cell metadata; nbgrader's log is in <course>/import.log).
     """
     bad = [student for student in submissions if not STUDENT_ID.fullmatch(student)]
     if bad:
@@ -171,16 +175,39 @@ def import_notebooks(assignment, submissions, course=DEFAULT_COURSE, reference_r
         args = ["autograde", assignment, "--force"]
         if others:
             args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
+        for student in to_grade:  # so that only this run's output counts as imported
+            shutil.rmtree(course / "autograded" / student / assignment, ignore_errors=True)
         try:
-            run_nbgrader(course, *args)
-        except ManualGradingError:
-            pass
+            log = run_nbgrader(course, *args)
+        except ManualGradingError as exc:
+            log = exc.log
+        (course / "import.log").write_text(log)
         for student in to_grade:
             done = all((course / "autograded" / student / assignment / name).is_file()
                        for name in names
                        if (course / "submitted" / student / assignment / name).is_file())
             status[student] = "imported" if done else "failed"
+        forget_submissions(assignment, [s for s in to_grade if status[s] == "failed"], course, db)
     return status
+
+
+def forget_submissions(assignment, students, course=DEFAULT_COURSE, db=None):
+    """Drop these students' submissions from nbgrader's gradebook.
+
+    nbgrader records a submission before it reads the notebook; when reading
+    fails, that record would show up as an answer waiting for a grade that
+    the formgrader cannot display.
+    """
+    if not students:
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url(course, db), COURSE_ID) as gradebook:
+        for student in students:
+            try:
+                gradebook.remove_submission(assignment, student)
+            except MissingEntry:
+                pass
 
 
 def manually_graded_cells(gradebook, assignment):
