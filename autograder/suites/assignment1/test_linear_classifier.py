@@ -307,19 +307,21 @@ SVM_ARTIFACT, SVM_NOTEBOOK = "artifacts/svm_best.npz", "svm.ipynb"
 SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK = "artifacts/softmax_best.npz", "softmax.ipynb"
 
 
+# The reference notebooks' models score about 37% on this split; the top tier
+# leaves room for the noise of SGD and of a 1,000-image test split.
 @pytest.mark.points(1)
 def test_saved_svm_reaches_34_percent(student_root, reference, cifar10_test_rows):
     check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
 
 
 @pytest.mark.points(2)
-def test_saved_svm_reaches_37_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.37)
+def test_saved_svm_reaches_36_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.36)
 
 
 @pytest.mark.points(1)
-def test_saved_softmax_reaches_33_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.33)
+def test_saved_softmax_reaches_34_percent(student_root, reference, cifar10_test_rows):
+    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.34)
 
 
 @pytest.mark.points(2)
