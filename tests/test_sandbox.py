@@ -105,6 +105,9 @@ STUDENT_FILES = {
             while True:
                 pass
 
+        def sleep(seconds):
+            time.sleep(seconds)
+
         def sys_exit():
             sys.exit(0)
 
@@ -366,6 +369,11 @@ def test_infinite_loop_times_out_and_the_next_call_gets_a_fresh_worker(student):
         student.function(HOSTILE, "loop")()
     assert time.monotonic() - started < CALL_TIMEOUT + 2
     assert student.function(BASICS, "add")(1, 2) == 3
+    # The same function again fails at once instead of eating the budget.
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout, match=r"loop\(\) was not run: it did not finish within 3 s in an earlier test"):
+        student.function(HOSTILE, "loop")()
+    assert time.monotonic() - started < 0.5
 
 
 def test_garbage_on_the_protocol_pipe_is_a_crash(student):
@@ -379,7 +387,7 @@ def test_total_budget_stops_a_slow_submission(submission):
         with pytest.raises(StudentTimeout, match="did not finish within 1 s"):
             code.function(HOSTILE, "loop")()
         with pytest.raises(StudentTimeout, match="used up its total time budget of 1.6 s"):
-            code.function(HOSTILE, "loop")()
+            code.function(HOSTILE, "sleep")(60)
         with pytest.raises(StudentTimeout, match="was not run: the submission used up"):
             code.function(BASICS, "add")(1, 2)
 

@@ -6,7 +6,8 @@
 
 One worker serves all calls for a submission (start-up costs about as much as
 a dozen calls). Every call has a wall-clock timeout, and all calls together
-share a total budget. When a call times out or the worker dies, the worker is
+share a total budget; a function or method that timed out once is not run
+again (its later calls fail at once). When a call times out or the worker dies, the worker is
 killed with everything it started and a fresh one starts on the next call;
 objects (handles) from the old worker are gone by then.
 
@@ -64,6 +65,10 @@ class RemoteCode(Code):
         self.max_response_bytes = int(max_response_bytes)
         self.output_keep = output_keep
         self.time_used = 0.0
+        # Functions and methods that ran past call_timeout fail at once after
+        # that, so one endless loop costs one timeout, not the whole budget
+        # (which the tests of the other modules need too).
+        self.timed_out = set()
         self.restarts = 0
         self.launch = None
         self.worker = None
@@ -105,6 +110,10 @@ class RemoteCode(Code):
         if self.time_used >= self.total_timeout:
             raise StudentTimeout(f"{what} was not run: the submission used up its total time "
                                  f"budget of {self.total_timeout:g} s in earlier calls")
+        callable_key = (op, getattr(target, "type_name", target), name)
+        if callable_key in self.timed_out:
+            raise StudentTimeout(f"{what} was not run: it did not finish within "
+                                 f"{self.call_timeout:g} s in an earlier test")
         worker = self._ensure_worker(what)
         started = time.monotonic()
         timeout = min(self.call_timeout, self.total_timeout - self.time_used)
@@ -117,6 +126,7 @@ class RemoteCode(Code):
             if timeout < self.call_timeout:
                 raise StudentTimeout(f"{what} was stopped: the submission used up its total "
                                      f"time budget of {self.total_timeout:g} s") from None
+            self.timed_out.add(callable_key)
             raise StudentTimeout(f"{what} did not finish within {self.call_timeout:g} s "
                                  "(an infinite loop, or much slower than needed?)") from None
         except (EOFError, BrokenPipeError, ConnectionError):
