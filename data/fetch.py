@@ -207,7 +207,10 @@ class FolderMirror(MirrorSource):
 
     def read_sums(self):
         path = self.folder / MIRROR_SUMS
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        try:
+            return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        except OSError as exc:
+            raise FetchError(f"cannot read {path} ({exc.strerror})") from None
 
     def open(self, remote, offset):
         path = self.folder / remote.path
@@ -217,8 +220,11 @@ class FolderMirror(MirrorSource):
         if not path.is_file():
             raise FetchError(f"the mirror folder {self.folder} has no {remote.path}; check CS231N_MIRROR "
                              "(or --mirror)")
-        size = path.stat().st_size
-        stream = open(path, "rb")
+        try:
+            size = path.stat().st_size
+            stream = open(path, "rb")
+        except OSError as exc:
+            raise FetchError(f"cannot read {path} ({exc.strerror})") from None
         start = offset if offset <= size else 0
         stream.seek(start)
         return stream, size, start

@@ -32,7 +32,8 @@ TOP = "fakeset"
 
 def load_data_utils():
     """cs231n/data_utils.py as a module of its own, without importing a cs231n package."""
-    spec = importlib.util.spec_from_file_location("data_utils_under_test", REPO / "source" / "cs231n" / "data_utils.py")
+    path = REPO / "source" / "cs231n" / "data_utils.py"
+    spec = importlib.util.spec_from_file_location("data_utils_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -409,7 +410,8 @@ def test_load_cifar_batch_shapes_channels_and_types(tmp_path):
     X32, _ = du.load_CIFAR_batch(str(folder / "data_batch_1"), dtype=np.float32)
     assert X32.dtype == np.float32
     Xtr, ytr, Xte, yte = du.load_CIFAR10(str(folder))
-    assert Xtr.shape == (20, 32, 32, 3) and ytr.shape == (20,) and Xte.shape == (4, 32, 32, 3) and yte.shape == (4,)
+    assert Xtr.shape == (20, 32, 32, 3) and ytr.shape == (20,)
+    assert Xte.shape == (4, 32, 32, 3) and yte.shape == (4,)
 
 
 def test_get_cifar10_data_splits_centers_and_goes_channels_first(monkeypatch, tmp_path):
@@ -458,6 +460,7 @@ def real_mirror():
     return mirror
 
 
+@pytest.mark.slow
 def test_real_cifar10_from_the_mirror(tmp_path):
     """get_datasets.py as students run it, into its default datasets/ folder, then loaded."""
     mirror = real_mirror()

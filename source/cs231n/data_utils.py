@@ -134,7 +134,8 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, sub
     - X_val: (num_validation, 3, 32, 32); y_val: (num_validation,)
     - X_test: (num_test, 3, 32, 32); y_test: (num_test,)
     """
-    if min(num_training, num_validation, num_test) < 0 or num_training + num_validation > 50000 or num_test > 10000:
+    if (min(num_training, num_validation, num_test) < 0 or num_training + num_validation > 50000
+            or num_test > 10000):
         raise ValueError("need 0 <= num_training + num_validation <= 50000 and 0 <= num_test <= 10000; got "
                          f"num_training={num_training}, num_validation={num_validation}, num_test={num_test}")
     X_train, y_train, X_test, y_test = load_CIFAR10(cifar10_dir(), dtype=np.float32)
