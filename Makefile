@@ -57,6 +57,27 @@ grade: venv
 	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) \
 	    --out $(OUT) --jobs $(JOBS) --isolation $(ISOLATION)
 
+# The main job: a fresh release, then the reference solution, the blank release
+# and a partly solved submission graded as one batch, and the score table.
+DEMO_OUT ?= build/demo
+demo: venv data
+	$(PY) -m release build $(ASSIGNMENT)
+	$(PY) -m autograder.samples --assignment $(ASSIGNMENT) --out $(DEMO_OUT)/submissions
+	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(DEMO_OUT)/submissions \
+	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION)
+
+notebooks: venv data
+	$(PY) -m release.execute $(ASSIGNMENT)
+
+gradescope: venv
+	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out build/gradescope/$(ASSIGNMENT).zip
+
+bench: venv data
+	$(PY) -m autograder.bench
+
+mutate: venv
+	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md
+
 test: venv data
 	$(PY) -m pytest tests -q
 
