@@ -448,6 +448,17 @@ def test_hidden_tests_reference_and_other_submissions_are_unreadable(submission,
 
 
 @pytest.mark.parametrize("level", CONFINED)
+def test_a_worker_cannot_read_the_submission_of_a_concurrent_one(submission, level):
+    with fresh(submission, level) as one, fresh(submission, level) as other:
+        other.function(BASICS, "add")(1, 2)  # started, so its copy exists
+        theirs = os.path.join(other.launch.submission_dir, "cs231n", "basics.py")
+        mine = os.path.join("cs231n", "basics.py")  # relative to its own working directory
+        outcome = one.function(HOSTILE, "read_paths")([theirs, mine])
+    assert outcome[mine] == "read", outcome  # control: the check reads what is readable
+    assert outcome[theirs] in ("PermissionError", "FileNotFoundError"), outcome
+
+
+@pytest.mark.parametrize("level", CONFINED)
 def test_writes_outside_a_private_tmp_fail(submission, tmp_path, level):
     results = tmp_path / "results"
     results.mkdir()

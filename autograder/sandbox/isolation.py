@@ -4,8 +4,8 @@
              (suites checked against mutants of the reference).
     rlimits  an unprivileged uid of its own, resource limits, a cleared
              environment, and a private read-only copy of the submission.
-             Used when bubblewrap is missing; the rest of the file system is
-             as visible as it is to any local user.
+             Used when bubblewrap is missing; the rest of the file system and
+             the network are as open as they are to any local user.
     bwrap    rlimits inside bubblewrap: new pid, network, ipc, uts and cgroup
              namespaces and a file system holding only the system libraries,
              Python, the submission (read-only, at /submission), the worker's
@@ -122,10 +122,12 @@ class ConfinedLaunch(Launch):
             os.chmod(self.workdir, 0o711)
             self.grader_dir = os.path.join(self.workdir, "grader")
             for relative in WORKER_FILES:
-                _copy_read_only(os.path.join(AUTOGRADER, relative),
-                                os.path.join(self.grader_dir, relative))
+                os.makedirs(os.path.dirname(os.path.join(self.grader_dir, relative)), exist_ok=True)
+                shutil.copyfile(os.path.join(AUTOGRADER, relative), os.path.join(self.grader_dir, relative))
             self.submission_dir = os.path.join(self.workdir, "submission")
-            _copy_tree_read_only(self.root, self.submission_dir)
+            _copy_submission(self.root, self.submission_dir)
+            for tree in (self.grader_dir, self.submission_dir):
+                _readable_only_by(tree, self.slot.uid)
             self.home = os.path.join(self.workdir, "home")
             os.mkdir(self.home, 0o700)
             os.chown(self.home, self.slot.uid, self.slot.uid)
@@ -227,28 +229,24 @@ def python_mounts(python):
     return args
 
 
-def _copy_read_only(source, destination):
-    os.makedirs(os.path.dirname(destination), exist_ok=True)
-    shutil.copyfile(source, destination)
-    _make_read_only(os.path.dirname(destination))
-
-
-def _copy_tree_read_only(source, destination):
-    """Copy a submission: regular files and folders only (a symlink could point anywhere)."""
+def _copy_submission(source, destination):
+    """Regular files and folders only (a symlink could point anywhere)."""
     def skipped(folder, names):
         return [name for name in names if os.path.islink(os.path.join(folder, name))
                 or not (os.path.isfile(os.path.join(folder, name)) or os.path.isdir(os.path.join(folder, name)))]
 
     shutil.copytree(source, destination, ignore=skipped)
-    _make_read_only(destination)
 
 
-def _make_read_only(tree):
-    """Everyone may read and traverse `tree`; nobody but root may change it."""
+def _readable_only_by(tree, gid):
+    """Owned by root, readable by group `gid` (the worker's), invisible to other
+    uids: in /tmp, a concurrent worker must not read another submission."""
     for folder, _, files in os.walk(tree):
         for name in files:
-            os.chmod(os.path.join(folder, name), 0o444)
-        os.chmod(folder, 0o555)
+            os.chown(os.path.join(folder, name), 0, gid)
+            os.chmod(os.path.join(folder, name), 0o440)
+        os.chown(folder, 0, gid)
+        os.chmod(folder, 0o550)
 
 
 def _probe(argv):
