@@ -539,6 +539,12 @@ def test_unknown_level_and_missing_folder_are_errors(tmp_path):
     assert issubclass(SandboxError, RuntimeError) and not issubclass(SandboxError, StudentCodeError)
 
 
+def test_a_worker_that_cannot_start_is_a_grader_error_with_its_output(submission):
+    with RemoteCode(submission, isolation="none", python="/nonexistent/python3") as code:
+        with pytest.raises(SandboxError, match="did not start .*nonexistent/python3"):
+            code.function(BASICS, "add")(1, 2)
+
+
 def test_calls_after_close_fail_cleanly(submission):
     code = RemoteCode(submission, isolation="none")
     assert code.function(BASICS, "add")(1, 2) == 3

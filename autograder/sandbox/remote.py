@@ -197,12 +197,15 @@ class RemoteCode(Code):
         started = time.monotonic()
         self.generation += 1
         self.restarts += restart
-        self.worker = WorkerProcess(self.launch, output_keep=self.output_keep)
+        try:
+            self.worker = WorkerProcess(self.launch, output_keep=self.output_keep)
+        except OSError as exc:
+            raise levels.SandboxError(f"the {self.isolation} worker could not be started: {exc}") from None
         try:
             self.worker.wait_ready(started + (remaining if budget_binds else self.startup_timeout))
         except (TimeoutError, EOFError, wire.WireError, ValueError) as exc:
-            output = self.worker.output.text()
             self._stop_worker()
+            output = self._outputs[-1]
             if budget_binds and isinstance(exc, TimeoutError):
                 self.time_used = self.total_timeout
                 raise StudentTimeout(f"{what} was not run: the submission used up its total time "
