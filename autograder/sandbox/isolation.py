@@ -17,6 +17,7 @@ status through its wrappers, and kills whatever the worker left behind.
 """
 import dataclasses
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -117,7 +118,12 @@ class ConfinedLaunch(Launch):
     def __init__(self, root, python=sys.executable, limits=Limits()):
         super().__init__(root, python, limits)
         self.slot = UidSlot()
-        self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
+        # Work dirs are named after the slot: whatever holds our slot's name
+        # now was left by a grader that died holding the slot.
+        prefix = f"autograder-worker-{self.slot.uid}-"
+        for stale in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.workdir = tempfile.mkdtemp(prefix=prefix)
         try:
             os.chmod(self.workdir, 0o711)
             self.grader_dir = os.path.join(self.workdir, "grader")
