@@ -7,7 +7,7 @@ A mutant is the reference solution with one small change inside a solution
 region (`### BEGIN SOLUTION` ... `### END SOLUTION`), the kind of slip a
 student makes: a flipped sign, a dropped term, the wrong axis, an off-by-one
 range, a missing transpose, a swapped comparison, a changed constant, max for
-min, a forgotten regularization term. Each mutant is written into a copy of the
+min, a forgotten regularization term, the wrong variable. Each mutant is written into a copy of the
 source tree and the module's suites are run against that copy as if it were a
 submission (`--student-root=<copy> --isolation=none`). A mutant is killed when
 any test fails or the run times out; it survives when every test passes.
@@ -45,6 +45,7 @@ from release.regions import find_regions
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CAP = 60
 DEFAULT_SEED = 231
+WRONG_VARIABLES = 1   # replacements tried per variable use (more would crowd out the other operators)
 STUDENT_FIXTURE = "student"
 
 OPERATORS = {
@@ -59,6 +60,7 @@ OPERATORS = {
     "constant": "replace a numeric or boolean constant",
     "max-min": "swap max/min, maximum/minimum, argmax/argmin",
     "sum-mean": "swap sum and mean",
+    "wrong-variable": "use another local variable of the function (the one defined nearest before)",
 }
 
 _BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -280,6 +282,20 @@ class _Points(ast.NodeVisitor):
                 new_slice = ast.Tuple(new_parts, ast.Load()) if isinstance(node.slice, ast.Tuple) else new_parts[0]
                 self.add(node, ast.Subscript(node.value, new_slice, node.ctx), "off-by-one")
 
+    def mutate_Name(self, node):
+        """A slip of the pen: another local variable of the function in place of this one."""
+        scope = next((n for n in reversed(self.stack) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+        if not isinstance(node.ctx, ast.Load) or scope is None:
+            return
+        defined, called = _locals(scope)
+        if node.id not in defined or node.id in called:
+            return
+        # The nearest earlier definitions first: the likeliest to be confused.
+        others = sorted((node.lineno - line, name) for name, line in defined.items()
+                        if name != node.id and name not in called and line < node.lineno)
+        for _, name in others[:WRONG_VARIABLES]:
+            self.add(node, ast.Name(name, ast.Load()), "wrong-variable")
+
     # --- statements
 
     def mutate_AugAssign(self, node):
@@ -287,6 +303,25 @@ class _Points(ast.NodeVisitor):
         if swap is not None and not isinstance(node.op, ast.MatMult):
             self.add(node, ast.AugAssign(node.target, swap(), node.value), "flip-op")
         self.add(node, None, _drop_kind(node.value))
+
+
+def _locals(function):
+    """(name -> line of its first definition, names called as functions) of a function.
+
+    Parameters count as defined on the def line; `self` and `_` are left out.
+    """
+    args = function.args
+    defined = {a.arg: function.lineno for a in args.posonlyargs + args.args + args.kwonlyargs}
+    defined.update({a.arg: function.lineno for a in (args.vararg, args.kwarg) if a is not None})
+    called = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined[node.id] = min(defined.get(node.id, node.lineno), node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(node.func.id)
+    defined.pop("self", None)
+    defined.pop("_", None)
+    return defined, called
 
 
 def _drop_kind(dropped):
@@ -481,6 +516,9 @@ class Runner:
                    "--isolation=none", *self.extra_args]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
                    PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        # Parallel jobs replace BLAS threads; both at once oversubscribe the cores.
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, "1")
         start = time.monotonic()
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -48,7 +48,7 @@ def ridge_loss(w, x, y, reg):
     """Mean squared error plus L2 penalty. w: (D,), x: (N, D), y: (N,) -> float."""
     ### BEGIN SOLUTION
     residual = x.dot(w) - y
-    loss = np.sum(residual ** 2) / x.shape[0] + reg * np.sum(w * w)
+    loss = np.mean(residual ** 2) + reg * np.sum(w * w)
     ### END SOLUTION
     return loss
 '''
@@ -166,6 +166,8 @@ def test_every_operator_has_mutants_and_only_inside_regions():
     ("max-min", "np.argmax(scores, axis=0)", "np.argmin(scores, axis=0)"),
     ("sum-mean", "np.mean(scores)", "np.sum(scores)"),
     ("flip-sign", "-scores[i, 1:i]", "scores[i, 1:i]"),
+    # The nearest earlier local: `i` (the loop variable) in the loss line.
+    ("wrong-variable", "total", "i"),
 ])
 def test_operator_examples(operator, before, after):
     mutants = mutation.find_mutants(OPERATOR_SAMPLER, "sampler.py")
