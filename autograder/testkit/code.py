@@ -82,12 +82,17 @@ class Code:
         pass
 
 
+_GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def describe_exception(exc, what):
     """One line for the student: which call failed, how, and where in their code."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = ""
     for frame in reversed(frames):
-        if "testkit" not in frame.filename and "sandbox" not in frame.filename:
+        # Skip the grader's frames: autograder/ in process, /grader in the
+        # sandbox (where the worker is mounted above a copy of this package).
+        if not os.path.abspath(frame.filename).startswith(_GRADER_DIR + os.sep):
             where = f" (at {os.path.basename(frame.filename)}, line {frame.lineno})"
             break
     message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
