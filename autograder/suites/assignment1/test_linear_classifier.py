@@ -267,6 +267,8 @@ def saved_weights_path(student_root, reference, artifact):
 
 def load_saved_weights(path, artifact, notebook):
     """W of shape (3073, 10) from the saved file, checked; CheckFailed says what is wrong."""
+    if path.is_symlink():
+        raise CheckFailed(f"{artifact} is a link; submit the file that {notebook} saves itself")
     if not path.is_file():
         raise CheckFailed(f"{artifact} is missing from your submission; run the cell at the end of "
                           f"{notebook} that saves it and submit the file")

@@ -74,8 +74,10 @@ def test_svm_gradient_matches_numerical(student, rng, name):
         W, X, y = problem(rng, 7, 5, 4)
         _, dW = call_loss(student, name, W, X, y, reg)
         expected = numerical_gradient(lambda w: loss_fn(w, X, y, reg)[0], W)
+        # Looser than for smooth losses: a margin within h of a kink of the
+        # hinge makes the numerical estimate itself off by a little.
         with case(f"{name} with reg={reg} against a numerical gradient"):
-            assert_close(dW, expected, "dW", tol=1e-6)
+            assert_close(dW, expected, "dW", tol=1e-4)
 
 
 @pytest.mark.public
