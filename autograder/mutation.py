@@ -293,8 +293,13 @@ class _Points(ast.NodeVisitor):
         # The nearest earlier definitions first: the likeliest to be confused.
         others = sorted((node.lineno - line, name) for name, line in defined.items()
                         if name != node.id and name not in called and line < node.lineno)
+        parent = self.stack[-1] if self.stack else None
+        suspect = ""
+        if (isinstance(parent, ast.Attribute) and parent.attr in ("shape", "dtype", "ndim", "size")) or (
+                isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "len"):
+            suspect = "reads only the shape or dtype, which the two may share"
         for _, name in others[:WRONG_VARIABLES]:
-            self.add(node, ast.Name(name, ast.Load()), "wrong-variable")
+            self.add(node, ast.Name(name, ast.Load()), "wrong-variable", suspect)
 
     # --- statements
 

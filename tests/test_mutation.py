@@ -182,6 +182,7 @@ def test_augmented_assignment_is_dropped_and_ties_are_suspects():
     suspects = {(m.before, _bare(m.after)): m.suspect for m in mutants if m.suspect}
     assert "ties" in suspects[("scores[i, y[i]] < 0.5", "scores[i, y[i]] <= 0.5")]
     assert "stabilizing" in suspects[("1e-12", "0.0")]
+    assert "shape" in suspects[("X", "i")]  # X.shape[0] -> i.shape[0]
     # Not a suspect: drops `not verbose` from a condition that decides the result.
     assert all("output" not in reason for reason in suspects.values())
 
