@@ -672,7 +672,8 @@ def main(argv=None):
     parser.add_argument("--module", action="append", default=[],
                         help="module path relative to source/ (repeatable; default: every module with solution regions)")
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
-    parser.add_argument("--cap", type=int, default=DEFAULT_CAP, help="most mutants per module (seeded sample)")
+    parser.add_argument("--cap", type=int, default=DEFAULT_CAP,
+                        help="most mutants per module, a seeded sample (0: every mutant)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per mutant (default: 5x the clean run, at least 60)")
     parser.add_argument("--source-root", default=str(REPO / "source"))
@@ -692,7 +693,7 @@ def main(argv=None):
     reports = []
     try:
         for path in modules:
-            report = mutate_module(runner, path, suites_for(path, suite_files), args.cap, args.seed,
+            report = mutate_module(runner, path, suites_for(path, suite_files), args.cap or None, args.seed,
                                    args.jobs, args.timeout)
             print_report(report)
             reports.append(report)
