@@ -288,16 +288,16 @@ def load_saved_net(path):
         raise CheckFailed(not_npz) from None
 
     W1 = params["W1"]
-    hidden = W1.shape[1] if W1.ndim == 2 else 0
-    expected = {"W1": (CIFAR10_DIM, hidden), "b1": (hidden,), "W2": (hidden, CIFAR10_CLASSES),
-                "b2": (CIFAR10_CLASSES,)}
+    if W1.ndim != 2 or W1.shape[0] != CIFAR10_DIM or W1.shape[1] == 0:
+        raise CheckFailed(f"W1 in {ARTIFACT} has shape {W1.shape}; expected ({CIFAR10_DIM}, H): one row "
+                          "per input value of a CIFAR-10 image, one column per hidden unit")
+    hidden = W1.shape[1]
+    expected = {"W1": W1.shape, "b1": (hidden,), "W2": (hidden, CIFAR10_CLASSES), "b2": (CIFAR10_CLASSES,)}
     for name in PARAMS:
-        with case(f"the saved net in {ARTIFACT}"):
+        with case(f"the saved net in {ARTIFACT} (with H = {hidden} hidden units, from the shape of W1)"):
             assert_array(params[name], name, expected[name])
         if params[name].dtype.kind != "f" or not np.all(np.isfinite(params[name])):
             raise CheckFailed(f"{name} in {ARTIFACT} should hold finite floating-point numbers")
-    if hidden == 0:
-        raise CheckFailed(f"W1 in {ARTIFACT} has shape {W1.shape}; a net needs at least one hidden unit")
     return params
 
 
