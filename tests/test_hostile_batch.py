@@ -1,0 +1,521 @@
+"""Every hostile submission of tests/hostile_submissions.py, graded in ONE batch
+with a correct submission, on the real assignment1 material.
+
+The world (built once per module under a temporary folder):
+
+    release/assignment1/    the release's modules, stubbed by the release
+                            pipeline's own step (release.stub_modules): the
+                            files the grader copies for modules not submitted
+                            (built fresh: assignments/ may lag behind source/,
+                            and the notebook steps are slow and not read here)
+    reference/              a copy of source/cs231n (the reference solution)
+                            and of source/assignment1/assignment.toml with
+                            `suites` cut to SUITES (see below)
+    suites/                 a copy of autograder/suites (conftest.py and
+                            assignment1/): the real hidden and public tests
+    submissions/good/       autograder.samples.build_reference: full marks
+    submissions/<kind>[.zip]  tests/hostile_submissions.make_hostile(kind, good)
+    out/                    what grade_batch writes
+
+Why a cut manifest: the whole assignment takes about 9 s per submission here
+(and the saved-model tests need CIFAR-10, so the reference cannot get full
+marks without the dataset), the kNN and SVM suites about 3.5 s. The hostile
+code lives in k_nearest_neighbor.py, so test_knn.py is where it must cost
+points; test_linear_svm.py is the control suite, whose points must survive
+whatever the kNN module does. Copies, not the repository's own folders, so
+that "unchanged" can be checked exactly while other work edits the tree.
+
+One `grade_batch` over all submissions at isolation "bwrap" (the real path:
+grade-one children, pytest, the suites' `student` fixture, RemoteCode); a
+second, smaller batch at "rlimits" with the kinds whose containment depends on
+the sandbox's mechanisms (uid, rlimits, process sweep) and that rlimits
+promises to contain (read_hidden_tests and network are expected to leak there;
+write_outside may write where any local user can, /tmp, and nowhere else, see
+WORLD_WRITABLE_ONLY). Each batch is skipped, with the reason, where its level
+is unavailable.
+
+Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
+suites' `student` fixture offers no way to shorten it), in parallel with the
+rest. Measured on the shared 2-core machine: 95 s for the module at load 4
+(bwrap batch 64-71 s, rlimits batch 11-14 s), about 160 s at load 8. Run:
+
+    .venv/bin/python -m pytest tests/test_hostile_batch.py -v
+"""
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from autograder.grading import grade_batch, grade_submission
+from autograder.grading.results import load_schema
+from autograder.samples import build_reference
+from autograder.sandbox import isolation as levels
+from tests.hostile_submissions import (FIRST_WORKER_UID, HOSTILE_KINDS, KINDS, KNN, MARKER, WORKER_UIDS,
+                                       make_hostile, surviving_worker_processes)
+
+REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "assignment1"
+KNN_SUITE, CONTROL_SUITE = SUITES = ("test_knn.py", "test_linear_svm.py")
+GOOD = "good"
+JOBS = 2
+SUITE_TIMEOUT_S = 150   # per submission; a backstop: the slowest (infinite_loop) needs about 35 s
+
+# Kinds graded again at "rlimits": those its uid, resource limits and process
+# sweep must contain. Not read_hidden_tests and network (rlimits shares the
+# host's file system and network by design), nor kinds the grader itself
+# handles the same way at every level (syntax errors, archives, lies...).
+RLIMITS_KINDS = ("huge_allocation", "fork_bomb", "background_process", "write_outside", "print_flood")
+# write_outside at rlimits: the worker's uid can write where any local user
+# can (/tmp, its work dir's parent), and nowhere else: not the repository,
+# OUT, the suites, the reference or the submission. Where it did write, the
+# attack's guard fails every kNN test ("LEAKED"); the marker files are removed.
+WORLD_WRITABLE_ONLY = {("rlimits", "write_outside")}
+
+# Stricter than the factory's own `message` for some kinds: the student must
+# be told what happened and where.
+EXTRA_MESSAGES = {
+    "syntax_error": r"k_nearest_neighbor\.py has a syntax error at line \d+",
+    "import_error": r"No module named 'not_a_real_module_for_hostile_tests'",
+    "wrong_signature": r"TypeError: .*takes 1 positional argument but \d+ were given",
+    "sys_exit_at_import": r"importing cs231n\.classifiers\.k_nearest_neighbor tried to exit",
+    "os_exit_at_import": r"crashed the worker process: it exited with status 0",
+    "segfault": r"crashed the worker process: it was killed by SIGSEGV",
+    "infinite_loop": r"did not finish within 30 s",
+    "huge_allocation": r"MemoryError",
+    "zip_dotdot": r"Your submission was not graded: .*points outside the folder \('\.\./\.\./escaped\.py'\)",
+    "zip_absolute": r"Your submission was not graded: .*absolute path",
+    "zip_symlink": r"Your submission was not graded: .*symbolic link",
+    "zip_bomb": r"Your submission was not graded: .*zip bomb",
+    "symlink_to_reference": r"Your submission was not graded: .*symbolic link",
+    "invalid_notebook": r"\w+\.ipynb is not valid JSON \(line \d+, column \d+",
+}
+
+# Places an escaping write would land (write_outside aims at these and their parents).
+MARKER_PLACES = [Path(p) for p in ("/", "/tmp", "/work", "/autograder", "/autograder/results", "/results")] + [
+    REPO, REPO / "build", REPO / "source", REPO / "autograder", REPO / "autograder" / "suites",
+    REPO / "autograder" / "suites" / ASSIGNMENT]
+
+
+# ---- the world ------------------------------------------------------------------------
+
+def _write_release(dest):
+    """The release's modules, stubbed by the release pipeline (fresh: the committed
+    assignments/ may lag behind source/)."""
+    from release.manifest import Roots as ReleaseRoots
+    from release.manifest import load_manifest as load_release_manifest
+    from release.pipeline import Job
+    from release.stub_modules import stub_modules
+    job = Job(load_release_manifest(ReleaseRoots.of_repo(), ASSIGNMENT), ReleaseRoots.of_repo())
+    stub_modules(job)
+    job.tree.write(dest / ASSIGNMENT)
+
+
+def _write_reference(dest):
+    shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = (REPO / "source" / ASSIGNMENT / "assignment.toml").read_text()
+    manifest, count = re.subn(r"(?m)^suites\s*=.*$", "suites = " + json.dumps(list(SUITES)), manifest)
+    assert count == 1, "source/assignment1/assignment.toml has no one-line `suites = [...]`"
+    (dest / ASSIGNMENT).mkdir(parents=True)
+    (dest / ASSIGNMENT / "assignment.toml").write_text(manifest)
+
+
+def _write_suites(dest):
+    source = REPO / "autograder" / "suites"
+    dest.mkdir(parents=True)
+    shutil.copy2(source / "conftest.py", dest / "conftest.py")
+    shutil.copytree(source / ASSIGNMENT, dest / ASSIGNMENT, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def tree_digest(root, skip=()):
+    """{relative path: sha256 or 'link -> target' or 'dir'} of everything under root."""
+    root, digest = Path(root), {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(folder, d) not in skip]
+        for name in dirs + files:
+            path = Path(folder, name)
+            if path in skip:
+                continue
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                digest[rel] = "link -> " + os.readlink(path)
+            elif path.is_dir():
+                digest[rel] = "dir"
+            else:
+                digest[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
+
+
+def file_digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else None
+
+
+def markers_in(places, trees):
+    """Files an attack would have left: MARKER names in `places`, and anywhere under `trees`."""
+    found = []
+    for place in places:
+        try:
+            found += [str(p) for p in Path(place).iterdir() if MARKER in p.name or p.name == "escaped.py"]
+        except OSError:
+            pass
+    for tree in trees:
+        found += [str(p) for p in Path(tree).rglob("*") if MARKER in p.name or p.name == "escaped.py"]
+    return sorted(found)
+
+
+def world_writable(folder):
+    return bool(os.stat(folder).st_mode & 0o002)
+
+
+def _is_worker_uid(uid):
+    return FIRST_WORKER_UID <= uid < FIRST_WORKER_UID + WORKER_UIDS
+
+
+def _proc(pid):
+    """(ppid, uid, cmdline bytes) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return int(fields["PPid"]), int(fields["Uid"].split()[0]), cmdline
+
+
+def _ancestry(pid):
+    """[pid, its parent, ...] up to init, of live processes."""
+    chain = []
+    while pid > 1 and pid not in chain:
+        info = _proc(pid)
+        if info is None:
+            break
+        chain.append(pid)
+        pid = info[0]
+    return chain
+
+
+def _served_by_another_grader(pid):
+    """Whether a worker process belongs to a grading that is running now (another
+    test or helper on this machine): one of its ancestors is a live pytest or
+    autograder process outside this process's own line (which holds this test's
+    pytest and whatever started it). A process left behind by a finished grading
+    has no such ancestor: its grader and sandbox parents are gone, it hangs off
+    init or a reaper."""
+    ours = set(_ancestry(os.getpid()))
+    for ancestor in _ancestry(pid):
+        if ancestor in ours:
+            return False
+        _, uid, cmdline = _proc(ancestor) or (0, -1, b"")
+        if not _is_worker_uid(uid) and (b"pytest" in cmdline or b"autograder" in cmdline):
+            return True
+    return False
+
+
+def leaked_worker_processes(before, wait_s=10.0):
+    """Worker-uid processes that outlived this module's grading (after up to wait_s
+    for kills in flight): surviving_worker_processes() less those that were there
+    before and those another running grading serves."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        leaked = [pid for pid in surviving_worker_processes()
+                  if pid not in before and not _served_by_another_grader(pid)]
+        if not leaked or time.monotonic() > deadline:
+            return leaked
+        time.sleep(0.2)
+
+
+def own_children():
+    me, children = os.getpid(), []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        info = _proc(int(name))
+        if info and info[0] == me:
+            children.append(int(name))
+    return children
+
+
+def process_health():
+    """What a submission must not be able to change in the grader's own process."""
+    import builtins
+    return {
+        "np.abs": float(np.abs(-2.0)), "np.max": float(np.max(np.array([1.0, 3.0]))),
+        "np.allclose": bool(np.allclose(np.zeros(2), np.ones(2))), "abs": abs(-3),
+        "builtins.abs is the builtin": type(builtins.abs).__name__ == "builtin_function_or_method",
+        "pytest module": sys.modules.get("pytest") is pytest,
+        "open fds": len(os.listdir("/proc/self/fd")),
+        "threads": len(os.listdir("/proc/self/task")),
+        "children": own_children(),
+    }
+
+
+@dataclass
+class Batch:
+    isolation: str
+    root: Path
+    kinds: tuple
+    out: Path = None
+    rows: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    feedback: dict = field(default_factory=dict)
+    alone: dict = None              # the good submission graded on its own, after the batch
+    seconds: float = 0.0
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    new_markers: list = field(default_factory=list)   # marker files the batch left (then removed)
+
+    @property
+    def gradebook(self):
+        return self.root / "gradebook"   # the folder: sqlite may add a journal beside its file
+
+    @property
+    def submissions(self):
+        return self.root / "submissions"
+
+    def roots(self):
+        return dict(suites_root=self.root / "suites", reference_root=self.root / "reference",
+                    release_root=self.root / "release")
+
+
+def _snapshot(batch):
+    trusted = [batch.root / d for d in ("suites", "reference", "release")]
+    return {
+        "inputs": tree_digest(batch.root, skip={batch.out, batch.gradebook, batch.root / "alone"}),
+        "trusted": {str(t): tree_digest(t) for t in trusted},
+        "repo files": {str(p): file_digest(REPO / p) for p in (
+            f"source/{KNN}", f"autograder/suites/{ASSIGNMENT}/{KNN_SUITE}",
+            f"autograder/suites/{ASSIGNMENT}/{CONTROL_SUITE}", "autograder/suites/conftest.py")},
+        "markers": markers_in(MARKER_PLACES, [batch.root]),
+        "tmp escaped.py": os.path.lexists("/tmp/escaped.py"),
+        "workers": set(surviving_worker_processes()),
+        "health": process_health(),
+        "children maxrss KiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
+
+
+def run_batch(isolation, kinds, root):
+    problem = {"bwrap": levels.bwrap_problem, "rlimits": levels.rlimits_problem}[isolation]()
+    if problem:
+        pytest.skip(f"isolation {isolation!r} is unavailable here: {problem}")
+    batch = Batch(isolation, root, tuple(kinds))
+    _write_release(root / "release")
+    _write_reference(root / "reference")
+    _write_suites(root / "suites")
+    good = build_reference(ASSIGNMENT, batch.submissions / GOOD)
+    for kind in kinds:
+        make_hostile(kind, good, batch.submissions)
+    batch.out = root / "out"
+    batch.gradebook.mkdir()
+    batch.before = _snapshot(batch)
+    started = time.monotonic()
+    rows = grade_batch(ASSIGNMENT, batch.submissions, batch.out, jobs=JOBS, isolation=isolation,
+                       timeout_s=SUITE_TIMEOUT_S, gradebook_path=batch.gradebook / "gradebook.sqlite", progress=False,
+                       **batch.roots())
+    batch.seconds = time.monotonic() - started
+    batch.after = _snapshot(batch)
+    batch.new_markers = sorted(set(batch.after["markers"]) - set(batch.before["markers"]))
+    for marker in batch.new_markers:   # only a worker's files in world-writable folders; others stay
+        path = Path(marker)
+        if world_writable(path.parent) and _is_worker_uid(path.lstat().st_uid):
+            path.unlink()
+    batch.rows = {row.name: row for row in rows}
+    for name in batch.rows:
+        batch.results[name] = json.loads((batch.out / name / "results.json").read_text())
+        batch.feedback[name] = (batch.out / name / "feedback.md").read_text()
+    # The grader still grades: the good submission on its own, after the hostile batch.
+    batch.alone = grade_submission(ASSIGNMENT, good, root / "alone", isolation=isolation,
+                                   timeout_s=SUITE_TIMEOUT_S, force=True, **batch.roots())
+    print(f"\n{isolation} batch of {len(rows)} submissions ({JOBS} jobs): {batch.seconds:.1f} s; slowest: "
+          + ", ".join(f"{n} {r['execution_time']} s" for n, r in
+                      sorted(batch.results.items(), key=lambda i: -i[1]["execution_time"])[:3]))
+    return batch
+
+
+@pytest.fixture(scope="module")
+def bwrap_batch(tmp_path_factory):
+    return run_batch("bwrap", [h.kind for h in HOSTILE_KINDS], tmp_path_factory.mktemp("hostile-bwrap"))
+
+
+@pytest.fixture(scope="module")
+def rlimits_batch(tmp_path_factory):
+    return run_batch("rlimits", RLIMITS_KINDS, tmp_path_factory.mktemp("hostile-rlimits"))
+
+
+@pytest.fixture(params=["bwrap", "rlimits"])
+def batch(request):
+    return request.getfixturevalue(f"{request.param}_batch")
+
+
+# ---- helpers on results ------------------------------------------------------------------
+
+def by_test(results):
+    return {t["name"]: t for t in results["tests"]}
+
+
+def suite_of(test_name):
+    return test_name.split("::", 1)[0]
+
+
+def outcome_table(results):
+    return {name: (t["status"], t["score"]) for name, t in by_test(results).items()}
+
+
+def subtotal(results, suite):
+    return sum(t["score"] for t in results["tests"] if suite_of(t["name"]) == suite)
+
+
+def student_text(batch, name):
+    """Everything the student gets: feedback.md and results.json."""
+    return batch.feedback[name] + "\n" + json.dumps(batch.results[name], ensure_ascii=False)
+
+
+# ---- the correct submission --------------------------------------------------------------
+
+def test_every_submission_was_graded_without_grader_failure(batch):
+    expected = {GOOD} | set(batch.kinds)
+    assert set(batch.rows) == expected
+    assert {n: r.status for n, r in batch.rows.items() if r.status != "graded"} == {}
+    lines = (batch.out / "grades.csv").read_text().splitlines()
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(expected)
+
+
+def test_correct_submission_scores_as_when_graded_alone(batch):
+    good, alone = batch.results[GOOD], batch.alone
+    assert good["score"] == alone["score"] == good["extra_data"]["max_score"] > 0
+    assert outcome_table(good) == outcome_table(alone)
+    assert {suite_of(n) for n in by_test(good)} == set(SUITES)
+    assert good["extra_data"]["complete"] is True
+    # Problems are about the submission, not the company it kept (an artifact the
+    # reference notebooks have not saved yet may be missing from both).
+    assert good["extra_data"]["problems"] == alone["extra_data"]["problems"]
+    assert not [p for p in good["extra_data"]["problems"] if "k_nearest_neighbor" in p or "knn" in p]
+
+
+# ---- each hostile kind ---------------------------------------------------------------------
+
+CASES = [("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
+
+
+@pytest.mark.parametrize("isolation, kind", CASES, ids=[f"{i}-{k}" for i, k in CASES])
+def test_hostile_kind_has_its_expected_outcome(request, isolation, kind):
+    batch = request.getfixturevalue(f"{isolation}_batch")
+    hostile, results, good = KINDS[kind], batch.results[kind], batch.results[GOOD]
+    text = student_text(batch, kind)
+    jsonschema.validate(results, load_schema())
+    assert batch.rows[kind].status == "graded"
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    mine, goods = by_test(results), by_test(good)
+    assert set(mine) == set(goods), "the same tests as for the correct submission"
+    leaked = [m for m in batch.new_markers if kind in Path(m).name]
+    if (isolation, kind) in WORLD_WRITABLE_ONLY and leaked:
+        assert all(world_writable(Path(m).parent) for m in leaked), leaked
+        knn = [t for n, t in mine.items() if suite_of(n) == KNN_SUITE]
+        assert all(t["status"] == "failed" and "LEAKED" in t["output"] for t in knn)
+        said = {path.split(" (at ")[0].strip()  # the message ends "(at k_nearest_neighbor.py, line N)"
+                for found in re.findall(r"LEAKED: ([^\n\"\\]+)", text) for path in found.split(";")}
+        assert said == set(leaked)
+        assert results["score"] == subtotal(good, CONTROL_SUITE)
+        return
+    assert leaked == []
+    assert "LEAKED" not in text, "the attack worked and said so"
+
+    if hostile.outcome == "knn_zero":
+        knn = {n: t for n, t in mine.items() if suite_of(n) == KNN_SUITE}
+        assert knn and all(t["status"] == "failed" and t["score"] == 0 for t in knn.values()), \
+            {n: t["status"] for n, t in knn.items()}
+        control = {n: (t["status"], t["score"]) for n, t in mine.items() if suite_of(n) != KNN_SUITE}
+        assert control == {n: (t["status"], t["score"]) for n, t in goods.items() if suite_of(n) != KNN_SUITE}
+        assert results["score"] == subtotal(good, CONTROL_SUITE) > 0
+        # Each failed kNN test says why, with the kind's message somewhere.
+        assert all(t["output"].strip() for t in knn.values())
+    elif hostile.outcome == "same_as_good" or hostile.outcome == "notebook_dropped":
+        assert outcome_table(results) == outcome_table(good)
+        assert results["score"] == good["score"]
+    elif hostile.outcome.startswith("same_as:"):
+        other = hostile.outcome.split(":", 1)[1]
+        assert other in batch.results, f"{kind} is compared with {other}, which this batch did not grade"
+        assert outcome_table(results) == outcome_table(batch.results[other])
+        assert results["score"] == batch.results[other]["score"] < good["score"]
+    elif hostile.outcome == "control":
+        # Honest but wrong: it must lose kNN points, or comparing with it proves nothing.
+        assert subtotal(results, KNN_SUITE) < subtotal(good, KNN_SUITE)
+        assert subtotal(results, CONTROL_SUITE) == subtotal(good, CONTROL_SUITE)
+    elif hostile.outcome == "rejected":
+        assert results["score"] == 0
+        assert all(t["score"] == 0 and t["output"].startswith("not graded") for t in results["tests"])
+        (problem,) = results["extra_data"]["problems"]
+        assert problem.startswith("Your submission was not graded:"), problem
+        assert re.search(hostile.message, problem), problem
+    else:
+        pytest.fail(f"unknown outcome {hostile.outcome!r} for {kind}: teach this test about it")
+
+    if hostile.message:
+        assert re.search(hostile.message, batch.feedback[kind]), batch.feedback[kind][-3000:]
+        assert re.search(hostile.message, json.dumps(results, ensure_ascii=False))
+    if kind in EXTRA_MESSAGES:
+        assert re.search(EXTRA_MESSAGES[kind], batch.feedback[kind]), batch.feedback[kind][-3000:]
+    if hostile.outcome == "notebook_dropped":
+        (dropped,) = [m.group(1) for p in results["extra_data"]["problems"]
+                      if (m := re.match(r"(\S+\.ipynb) " + hostile.message, p))]
+        assert dropped not in results["extra_data"]["submitted_files"]
+        assert dropped in batch.results[GOOD]["extra_data"]["submitted_files"]
+
+
+# ---- the batch as a whole -----------------------------------------------------------------
+
+def test_results_validate_against_the_gradescope_schema(batch):
+    validator = jsonschema.Draft202012Validator(load_schema())
+    for name, results in list(batch.results.items()) + [("alone", batch.alone)]:
+        errors = [e.message for e in validator.iter_errors(results)]
+        assert errors == [], name
+
+
+def test_inputs_unchanged_and_nothing_written_outside_out(batch):
+    before, after = batch.before, batch.after
+    # The submissions, the suites, the reference and the release copies: byte for byte.
+    changed = sorted(set(before["inputs"].items()) ^ set(after["inputs"].items()))
+    assert changed == []
+    assert after["trusted"] == before["trusted"]
+    # Marker files an attack left (removed since): none, or at rlimits only where
+    # any local user may write.
+    new = batch.new_markers
+    if batch.isolation == "rlimits":
+        assert all(world_writable(Path(m).parent) and "write_outside" in m for m in new), new
+    else:
+        assert new == []
+    assert after["tmp escaped.py"] == before["tmp escaped.py"]
+    # What grading wrote: results and logs under OUT, nothing else.
+    written = {p.relative_to(batch.out).parts[0] for p in batch.out.rglob("*")}
+    assert written == {GOOD, *batch.kinds, "_logs", "grades.csv"}
+
+
+def test_repository_suites_and_reference_unchanged(batch):
+    # The files the symlink kinds point at and the real hidden tests. (Another
+    # person editing one of these during the batch would trip this too.)
+    assert batch.after["repo files"] == batch.before["repo files"]
+    assert all(batch.before["repo files"].values())
+
+
+def test_no_worker_process_survives(batch):
+    assert leaked_worker_processes(batch.before["workers"]) == []
+
+
+def test_grader_process_is_healthy_after(batch):
+    before, after = batch.before["health"], batch.after["health"]
+    for key in ("np.abs", "np.max", "np.allclose", "abs", "builtins.abs is the builtin", "pytest module"):
+        assert after[key] == before[key], key
+    assert (after["np.abs"], after["np.max"], after["np.allclose"], after["abs"]) == (2.0, 3.0, False, 3)
+    assert after["children"] == [], "grading left child processes of this process"
+    assert after["open fds"] <= before["open fds"] + 2
+    assert after["threads"] <= before["threads"] + 1
+    # No grading process ballooned (a 1 GiB print kept in memory, an extracted bomb).
+    peak_kib = batch.after["children maxrss KiB"]
+    assert peak_kib <= max(batch.before["children maxrss KiB"], 2 * 2**20), f"a grading child reached {peak_kib} KiB"
