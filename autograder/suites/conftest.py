@@ -22,6 +22,8 @@ def pytest_addoption(parser):
     group.addoption("--student-root", default=None, help="folder holding the student's cs231n package")
     group.addoption("--isolation", default="auto", choices=["auto", "bwrap", "rlimits", "none"],
                     help="how the student worker process is confined (none: trusted code only)")
+    group.addoption("--call-timeout", type=float, default=30.0,
+                    help="seconds one call into student code may take")
     group.addoption("--reference-root", default=str(REPO / "source"), help="folder holding the reference cs231n")
 
 
@@ -57,7 +59,8 @@ def student(request, student_root, reference):
         yield reference
         return
     from autograder.sandbox import RemoteCode
-    code = RemoteCode(student_root, isolation=request.config.getoption("--isolation"))
+    code = RemoteCode(student_root, isolation=request.config.getoption("--isolation"),
+                      call_timeout=request.config.getoption("--call-timeout"))
     yield code
     code.close()
 
