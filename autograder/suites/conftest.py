@@ -66,6 +66,26 @@ def student(request, student_root, reference):
 
 
 @pytest.fixture
+def artifact_path(request, student_root, reference):
+    """name -> Path of a file the submission's notebooks saved, e.g. "artifacts/svm_best.npz".
+
+    A submission holds it beside its notebooks: <student root>/<name>. When the
+    suite is checked against the reference (--student-root=source), the
+    notebooks saved it beside themselves, in source/<assignment>/<name>, the
+    assignment being the suite's folder name.
+    """
+    assignment = request.path.parent.name
+
+    def path(name):
+        found = student_root / name
+        if not found.exists() and student_root == Path(reference.root).resolve():
+            found = student_root / assignment / name
+        return found
+
+    return path
+
+
+@pytest.fixture
 def rng(request):
     """A generator seeded from the test's name: fresh inputs per test, stable per run."""
     seed = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], "little")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close, describe, numerical_gradient, unpack)
+                                assert_scalar_close, describe, load_saved_arrays, numerical_gradient,
+                                unpack)
 
 MOD = "cs231n.classifiers.fc_net"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close)
+                                assert_scalar_close, load_saved_arrays)
 
 MOD = "cs231n.features"
 

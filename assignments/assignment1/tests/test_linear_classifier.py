@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_equal_labels, assert_scalar_close, describe, unpack)
+                                assert_equal_labels, assert_scalar_close, describe, load_saved_arrays,
+                                unpack)
 
 MOD = "cs231n.classifiers.linear_classifier"
 

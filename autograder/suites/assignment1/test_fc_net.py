@@ -12,22 +12,20 @@ that get_CIFAR10_data() returns, with the reference forward pass, in the
 grader's process. They are skipped when CIFAR-10 is not installed.
 """
 import contextlib
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close, describe, numerical_gradient, unpack)
+                                assert_scalar_close, describe, load_saved_arrays, numerical_gradient,
+                                unpack)
 
 MOD = "cs231n.classifiers.fc_net"
 DATA = "cs231n.data_utils"
 PARAMS = ("W1", "b1", "W2", "b2")
 GRAD_TOL = 1e-6
 
-ARTIFACT = "artifacts/two_layer_net_best.npz"
-ASSIGNMENT = "assignment1"
+ARTIFACT, NOTEBOOK = "artifacts/two_layer_net_best.npz", "two_layer_net.ipynb"
 CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32, 10
 MAX_ARTIFACT_BYTES = 256 * 2**20  # a net with H = 10000 hidden units is about 250 MiB
 
@@ -248,45 +246,11 @@ def test_loss_with_large_scores(student, reference, rng):
 
 # ------------------------------------------------------------------ the saved net
 
-def saved_net_path(student_root, reference):
-    """Where the submission holds the saved net.
-
-    A submission has it at artifacts/ beside its notebooks. When the suite is
-    checked against the reference (--student-root=source), the notebook saved
-    it beside itself, in source/assignment1/artifacts/.
-    """
-    path = student_root / ARTIFACT
-    if not path.exists() and student_root == Path(reference.root).resolve():
-        path = student_root / ASSIGNMENT / ARTIFACT
-    return path
-
-
 def load_saved_net(path):
     """The four parameter arrays from the saved file, checked; CheckFailed says what is wrong."""
-    if not path.is_file():
-        raise CheckFailed(f"{ARTIFACT} is missing from your submission; run the cell at the end of "
-                          "two_layer_net.ipynb that saves it and submit the file")
-    not_npz = f"{ARTIFACT} is not a file written by np.savez; save it with the notebook's last cell"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise CheckFailed(not_npz) from None
-    if size > MAX_ARTIFACT_BYTES:
-        raise CheckFailed(f"{ARTIFACT} holds {size / 2**20:.0f} MiB of arrays; a two-layer net for "
-                          f"CIFAR-10 needs far less (the limit is {MAX_ARTIFACT_BYTES / 2**20:.0f} MiB)")
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            missing = [name for name in PARAMS if name not in saved.files]
-            if missing:
-                raise CheckFailed(f"{ARTIFACT} has no array {missing[0]!r}; it holds "
-                                  f"{sorted(saved.files)}. Save it with np.savez(path, **best_model.params)")
-            params = {name: saved[name] for name in PARAMS}
-    except CheckFailed:
-        raise
-    except Exception:  # object arrays (refused without pickle), damaged members
-        raise CheckFailed(not_npz) from None
-
+    params = load_saved_arrays(path, ARTIFACT, PARAMS, NOTEBOOK, MAX_ARTIFACT_BYTES,
+                               hint="Save it with np.savez(path, **best_model.params)",
+                               model="a two-layer net for CIFAR-10")
     W1 = params["W1"]
     if W1.ndim != 2 or W1.shape[0] != CIFAR10_DIM or W1.shape[1] == 0:
         raise CheckFailed(f"W1 in {ARTIFACT} has shape {W1.shape}; expected ({CIFAR10_DIM}, H): one row "
@@ -313,9 +277,9 @@ def cifar10_test(reference):
     return data["X_test"], data["y_test"]
 
 
-def saved_net_accuracy(student_root, reference, cifar10_test):
+def saved_net_accuracy(artifact_path, reference, cifar10_test):
     """Test accuracy of the saved net, computed with the reference forward pass."""
-    params = load_saved_net(saved_net_path(student_root, reference))
+    params = load_saved_net(artifact_path(ARTIFACT))
     X_test, y_test = cifar10_test
     hidden = params["W1"].shape[1]
     net = reference.new(MOD, "TwoLayerNet", input_dim=CIFAR10_DIM, hidden_dim=hidden,
@@ -325,18 +289,18 @@ def saved_net_accuracy(student_root, reference, cifar10_test):
     return float(np.mean(np.argmax(scores, axis=1) == y_test))
 
 
-def check_accuracy(student_root, reference, cifar10_test, threshold):
-    accuracy = saved_net_accuracy(student_root, reference, cifar10_test)
+def check_accuracy(artifact_path, reference, cifar10_test, threshold):
+    accuracy = saved_net_accuracy(artifact_path, reference, cifar10_test)
     if not accuracy >= threshold:
         raise CheckFailed(f"the net saved in {ARTIFACT} classifies {accuracy:.1%} of the test images "
                           f"correctly; this test needs at least {threshold:.0%}")
 
 
 @pytest.mark.points(1)
-def test_saved_net_reaches_45_percent(student_root, reference, cifar10_test):
-    check_accuracy(student_root, reference, cifar10_test, 0.45)
+def test_saved_net_reaches_45_percent(artifact_path, reference, cifar10_test):
+    check_accuracy(artifact_path, reference, cifar10_test, 0.45)
 
 
 @pytest.mark.points(2)
-def test_saved_net_reaches_50_percent(student_root, reference, cifar10_test):
-    check_accuracy(student_root, reference, cifar10_test, 0.50)
+def test_saved_net_reaches_50_percent(artifact_path, reference, cifar10_test):
+    check_accuracy(artifact_path, reference, cifar10_test, 0.50)

@@ -11,18 +11,16 @@ skipped when CIFAR-10 is not installed.
 """
 import contextlib
 import os
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close)
+                                assert_scalar_close, load_saved_arrays)
 
 MOD = "cs231n.features"
 DATA = "cs231n.data_utils"
-ASSIGNMENT = "assignment1"
+NOTEBOOK = "features.ipynb"
 NUM_CLASSES = 10
 NUM_TEST = 1000               # the notebook's test split: the first 1000 test images
 HOG_LENGTH = 4 * 4 * 9        # HOG of a 32 x 32 image: 4 x 4 cells of 9 bins
@@ -210,16 +208,6 @@ def case(description):
         raise CheckFailed(f"{description}: {exc}") from None
 
 
-def artifact_path(student_root, reference, name):
-    """A submission holds the file at artifacts/ beside its notebooks; checked
-    against the reference (--student-root=source), the notebook saved it beside
-    itself, in source/assignment1/artifacts/."""
-    path = student_root / name
-    if not path.exists() and student_root == Path(reference.root).resolve():
-        path = student_root / ASSIGNMENT / name
-    return path
-
-
 def load_artifact(path, name, keys):
     """The arrays `keys` of a saved .npz, checked; CheckFailed says what is wrong.
 
@@ -229,29 +217,8 @@ def load_artifact(path, name, keys):
     Returns: dict key -> finite float array; feature_mean and feature_std are
     1-D, of the same length (HOG_LENGTH + hue bins), and feature_std > 0.
     """
-    if not path.is_file():
-        raise CheckFailed(f"{name} is missing from your submission; run the cell at the end of "
-                          "features.ipynb that saves it and submit the file")
-    not_npz = f"{name} is not a file written by np.savez; save it with the last cell of features.ipynb"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise CheckFailed(not_npz) from None
-    if size > MAX_ARTIFACT_BYTES:
-        raise CheckFailed(f"{name} holds {size / 2**20:.0f} MiB of arrays; these classifiers need far "
-                          f"less (the limit is {MAX_ARTIFACT_BYTES / 2**20:.0f} MiB)")
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            missing = [key for key in keys if key not in saved.files]
-            if missing:
-                raise CheckFailed(f"{name} has no array {missing[0]!r}; it holds {sorted(saved.files)}. "
-                                  "Save it with the last cell of features.ipynb")
-            arrays = {key: saved[key] for key in keys}
-    except CheckFailed:
-        raise
-    except Exception:  # object arrays (refused without pickle), damaged members
-        raise CheckFailed(not_npz) from None
+    arrays = load_saved_arrays(path, name, keys, NOTEBOOK, MAX_ARTIFACT_BYTES,
+                               model="a classifier on these features")
     for key in keys:
         with case(f"the classifier saved in {name}"):
             assert_array(arrays[key], key)
@@ -308,8 +275,8 @@ def check_accuracy(predictions, labels, name, threshold):
 
 
 @pytest.mark.points(2)
-def test_saved_svm_reaches_40_percent(student_root, reference, cifar10_test, split_features):
-    path = artifact_path(student_root, reference, SVM_ARTIFACT)
+def test_saved_svm_reaches_40_percent(artifact_path, reference, cifar10_test, split_features):
+    path = artifact_path(SVM_ARTIFACT)
     arrays = load_artifact(path, SVM_ARTIFACT, ["W", "feature_mean", "feature_std"])
     X = normalized_features(split_features, arrays)
     # The notebook appends a constant feature, the bias, after normalizing.
@@ -321,8 +288,8 @@ def test_saved_svm_reaches_40_percent(student_root, reference, cifar10_test, spl
     check_accuracy(svm.call("predict", X), cifar10_test[1], SVM_ARTIFACT, 0.40)
 
 
-def saved_net_predictions(student_root, reference, split_features):
-    path = artifact_path(student_root, reference, NET_ARTIFACT)
+def saved_net_predictions(artifact_path, reference, split_features):
+    path = artifact_path(NET_ARTIFACT)
     arrays = load_artifact(path, NET_ARTIFACT, ["W1", "b1", "W2", "b2", "feature_mean", "feature_std"])
     X = normalized_features(split_features, arrays)
     W1 = arrays["W1"]
@@ -340,12 +307,12 @@ def saved_net_predictions(student_root, reference, split_features):
 
 
 @pytest.mark.points(1)
-def test_saved_feature_net_reaches_52_percent(student_root, reference, cifar10_test, split_features):
-    predictions = saved_net_predictions(student_root, reference, split_features)
+def test_saved_feature_net_reaches_52_percent(artifact_path, reference, cifar10_test, split_features):
+    predictions = saved_net_predictions(artifact_path, reference, split_features)
     check_accuracy(predictions, cifar10_test[1], NET_ARTIFACT, 0.52)
 
 
 @pytest.mark.points(2)
-def test_saved_feature_net_reaches_57_percent(student_root, reference, cifar10_test, split_features):
-    predictions = saved_net_predictions(student_root, reference, split_features)
+def test_saved_feature_net_reaches_57_percent(artifact_path, reference, cifar10_test, split_features):
+    predictions = saved_net_predictions(artifact_path, reference, split_features)
     check_accuracy(predictions, cifar10_test[1], NET_ARTIFACT, 0.57)

@@ -14,18 +14,16 @@ process, exactly as the notebooks do it.
 """
 import contextlib
 import os
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_equal_labels, assert_scalar_close, describe, unpack)
+                                assert_equal_labels, assert_scalar_close, describe, load_saved_arrays,
+                                unpack)
 
 MOD = "cs231n.classifiers.linear_classifier"
 DATA = "cs231n.data_utils"
-ASSIGNMENT = "assignment1"
 NUM_TRAINING, NUM_TEST = 49000, 1000   # the notebooks' training and test splits
 CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32 + 1, 10   # pixels plus the bias column
 MAX_ARTIFACT_BYTES = 16 * 2**20        # W is 3073 x 10 float64: 240 KiB
@@ -253,44 +251,11 @@ def cifar10_test_rows(reference):
     return np.hstack([X_test, np.ones((NUM_TEST, 1))]), y[:NUM_TEST]
 
 
-def saved_weights_path(student_root, reference, artifact):
-    """Where the submission holds `artifact`: artifacts/ beside its notebooks.
-
-    When the suite is checked against the reference (--student-root=source),
-    the notebooks saved it beside themselves, in source/assignment1/artifacts/.
-    """
-    path = student_root / artifact
-    if not path.exists() and student_root == Path(reference.root).resolve():
-        path = student_root / ASSIGNMENT / artifact
-    return path
-
-
 def load_saved_weights(path, artifact, notebook):
     """W of shape (3073, 10) from the saved file, checked; CheckFailed says what is wrong."""
-    if path.is_symlink():
-        raise CheckFailed(f"{artifact} is a link; submit the file that {notebook} saves itself")
-    if not path.is_file():
-        raise CheckFailed(f"{artifact} is missing from your submission; run the cell at the end of "
-                          f"{notebook} that saves it and submit the file")
-    not_npz = f"{artifact} is not a file written by np.savez; save it with the last cell of {notebook}"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise CheckFailed(not_npz) from None
-    if size > MAX_ARTIFACT_BYTES:
-        raise CheckFailed(f"{artifact} holds {size / 2**20:.0f} MiB of arrays; one weight matrix for "
-                          f"CIFAR-10 needs far less (the limit is {MAX_ARTIFACT_BYTES / 2**20:.0f} MiB)")
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            if "W" not in saved.files:
-                raise CheckFailed(f"{artifact} has no array 'W'; it holds {sorted(saved.files)}. "
-                                  "Save it with np.savez(path, W=best_model.W)")
-            W = saved["W"]
-    except CheckFailed:
-        raise
-    except Exception:  # object arrays (refused without pickle), damaged members
-        raise CheckFailed(not_npz) from None
+    W = load_saved_arrays(path, artifact, ["W"], notebook, MAX_ARTIFACT_BYTES,
+                          hint="Save it with np.savez(path, W=best_model.W)",
+                          model="one weight matrix for CIFAR-10")["W"]
     with case(f"the weights saved in {artifact}"):
         assert_array(W, "W", (CIFAR10_DIM, CIFAR10_CLASSES))
     if W.dtype.kind != "f" or not np.all(np.isfinite(W)):
@@ -298,8 +263,8 @@ def load_saved_weights(path, artifact, notebook):
     return W
 
 
-def check_saved_accuracy(student_root, reference, cifar10_test_rows, artifact, notebook, threshold):
-    W = load_saved_weights(saved_weights_path(student_root, reference, artifact), artifact, notebook)
+def check_saved_accuracy(artifact_path, cifar10_test_rows, artifact, notebook, threshold):
+    W = load_saved_weights(artifact_path(artifact), artifact, notebook)
     X_test, y_test = cifar10_test_rows
     accuracy = float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
     if not accuracy >= threshold:
@@ -315,20 +280,20 @@ SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK = "artifacts/softmax_best.npz", "softmax.ipyn
 # The reference notebooks' models score about 37% on this split; the top tier
 # leaves room for the noise of SGD and of a 1,000-image test split.
 @pytest.mark.points(1)
-def test_saved_svm_reaches_34_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
+def test_saved_svm_reaches_34_percent(artifact_path, cifar10_test_rows):
+    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
 
 
 @pytest.mark.points(2)
-def test_saved_svm_reaches_36_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.36)
+def test_saved_svm_reaches_36_percent(artifact_path, cifar10_test_rows):
+    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.36)
 
 
 @pytest.mark.points(1)
-def test_saved_softmax_reaches_34_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.34)
+def test_saved_softmax_reaches_34_percent(artifact_path, cifar10_test_rows):
+    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.34)
 
 
 @pytest.mark.points(2)
-def test_saved_softmax_reaches_36_percent(student_root, reference, cifar10_test_rows):
-    check_saved_accuracy(student_root, reference, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.36)
+def test_saved_softmax_reaches_36_percent(artifact_path, cifar10_test_rows):
+    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.36)

@@ -14,7 +14,11 @@ Fixtures:
     reference  a `Code` for the reference solution (grader only; public
                tests may not use it)
     rng        a `numpy.random.Generator` seeded per test
+
+Files a notebook saved (trained models) are read with `load_saved_arrays`,
+which refuses links, non-.npz files, oversized files and pickles.
 """
+from .artifacts import load_saved_arrays
 from .checks import (CheckFailed, assert_array, assert_close, assert_equal_labels,
                      assert_scalar_close, describe, numerical_gradient, rel_error, unpack)
 from .code import Code, InProcessCode, Remote, StudentCodeError, StudentCrash, StudentTimeout
@@ -22,5 +26,5 @@ from .code import Code, InProcessCode, Remote, StudentCodeError, StudentCrash, S
 __all__ = [
     "CheckFailed", "assert_array", "assert_close", "assert_equal_labels", "assert_scalar_close",
     "describe", "numerical_gradient", "rel_error", "unpack", "Code", "InProcessCode", "Remote",
-    "StudentCodeError", "StudentCrash", "StudentTimeout",
+    "StudentCodeError", "StudentCrash", "StudentTimeout", "load_saved_arrays",
 ]
