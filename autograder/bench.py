@@ -14,9 +14,10 @@ may be shared):
    CIFAR-10 accuracy tests included); --per-suite adds one row per suite.
 3. a batch: `grade_batch` on --batch-size submissions (alternating copies of
    the reference and the blank release, each under its own name) with one
-   job per core, graded by the kNN suite (--batch-scope all: every suite);
-   goal <= 5 min for 100 on 2 cores. Every score is checked (reference:
-   full marks, blank: 0), so a fast but wrong batch does not pass.
+   job per core, once graded by the kNN suite alone and once by every suite
+   (--batch-scope knn|all|both); goal <= 5 min for 100 on 2 cores. Every
+   score is checked (reference: full marks, blank: 0), so a fast but wrong
+   batch does not pass.
 4. kNN distances: the reference KNearestNeighbor's no-loop versus two-loop
    distance matrix for 500 test x 5,000 training points (a CIFAR-10 subset
    when the data is there, else random data of the same shape; the table
@@ -204,11 +205,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="assignment1")
     parser.add_argument("--batch-size", type=int, default=100, help="submissions in the batch (0: skip)")
-    parser.add_argument("--batch-scope", choices=["knn", "all"], default="knn",
-                        help=f"suites grading the batch: {KNN_SUITE} alone, or all of the assignment's")
+    parser.add_argument("--batch-scope", choices=["knn", "all", "both"], default="both",
+                        help=f"suites grading the batch: {KNN_SUITE} alone, all of the assignment's, "
+                             "or one batch of each")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="batch jobs (default: one per core)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the one-submission and no-loop timings")
-    parser.add_argument("--per-suite", action="store_true", help="also time one submission per suite")
+    parser.add_argument("--per-suite", action="store_true", help="also time one submission per suite (one run each)")
     parser.add_argument("--skip-knn", action="store_true", help="skip the kNN distance timing")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {BENCHMARKS.relative_to(REPO)}")
     args = parser.parse_args(argv)
@@ -228,10 +230,10 @@ def main(argv=None):
         print(f"{what}: {result}" + (f"  [{goal}]" if goal else ""), flush=True)
     report.load = load()
 
-    def one(samples, kind, suites, label, goal_s=None):
+    def one(samples, kind, suites, label, goal_s=None, repeat=args.repeat):
         with tempfile.TemporaryDirectory(prefix="bench-ref-") as scope:
             reference = scoped_reference(args.assignment, suites, Path(scope))
-            median, times, results = time_one(args.assignment, samples / kind, work, args.repeat, reference)
+            median, times, results = time_one(args.assignment, samples / kind, work, repeat, reference)
         goal = f"<= {goal_s:g} s: {'met' if median <= goal_s else 'missed'}" if goal_s else ""
         report(f"grade one {label} ({kind}, score {results['score']:g}/{results['extra_data']['max_score']:g})",
                f"{median:.2f} s median of {len(times)} ({', '.join(f'{t:.2f}' for t in times)})", goal)
@@ -243,9 +245,9 @@ def main(argv=None):
         one(samples, "reference", None, f"whole {args.assignment} submission (every suite)")
         if args.per_suite:
             for suite in manifest_suites(args.assignment):
-                one(samples, "reference", [suite], f"{args.assignment} submission, {suite} only")
-        if args.batch_size:
-            suites = [KNN_SUITE] if args.batch_scope == "knn" else None
+                one(samples, "reference", [suite], f"{args.assignment} submission, {suite} only", repeat=1)
+        scopes = {"knn": [[KNN_SUITE]], "all": [None], "both": [[KNN_SUITE], None]}[args.batch_scope]
+        for suites in scopes if args.batch_size else []:
             with tempfile.TemporaryDirectory(prefix="bench-ref-") as scope:
                 reference = scoped_reference(args.assignment, suites, Path(scope))
                 elapsed, count, wrong = time_batch(args.assignment, samples, args.batch_size, work, args.jobs,
