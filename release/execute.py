@@ -27,7 +27,7 @@ def execute_notebook(path, source_root, timeout_per_cell_s=900):
     env_path = os.pathsep.join([str(source_root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     os.environ["PYTHONPATH"] = env_path  # inherited by the kernel
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    client = NotebookClient(notebook, timeout=timeout_per_cell_s, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout_per_cell_s, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()

@@ -65,9 +65,19 @@ def with_cell_ids(text, where):
     return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
+# Cell metadata that records how the instructor's copy was executed (kernel
+# timestamps); it says nothing to students and would change every release.
+EXECUTION_METADATA = ("execution", "ExecuteTime")
+
+
 def normalize_notebook(text):
-    """Serialise a notebook deterministically: sorted keys, one-space indent, final newline."""
-    return json.dumps(json.loads(text), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Serialise a notebook deterministically: sorted keys, one-space indent, final newline,
+    without execution-timing metadata."""
+    notebook = json.loads(text)
+    for cell in notebook.get("cells", []):
+        for key in EXECUTION_METADATA:
+            cell.get("metadata", {}).pop(key, None)
+    return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 class _Collect(logging.Handler):

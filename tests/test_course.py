@@ -108,3 +108,11 @@ def test_every_results_json_validates(graded):
     for name, document in results.items():
         jsonschema.validate(document, SCHEMA)
         assert all(t["visibility"] in {"visible", "after_published"} for t in document["tests"]), name
+
+
+def test_released_notebooks_carry_no_execution_timestamps():
+    """The instructor's execution times would change every release and tell students nothing."""
+    for notebook in sorted((REPO / "assignments" / ASSIGNMENT).glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        stamped = [c.get("id") for c in cells if "execution" in c.get("metadata", {})]
+        assert stamped == [], f"{notebook.name}: cells {stamped}"
