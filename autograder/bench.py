@@ -139,11 +139,12 @@ def make_batch(samples, size, dest):
 
 
 def time_batch(assignment, samples, size, work, jobs, reference_root):
-    batch = Path(work) / "batch"
+    run = Path(tempfile.mkdtemp(prefix="batch-", dir=work))  # one folder per batch measured
+    batch = run / "submissions"
     batch.mkdir()
     kinds = make_batch(samples, size, batch)
     start = time.perf_counter()
-    rows = grade_batch(assignment, batch, Path(work) / "batch-out", jobs=jobs, gradebook_path=None,
+    rows = grade_batch(assignment, batch, run / "out", jobs=jobs, gradebook_path=None,
                        force=True, progress=False, reference_root=reference_root)
     elapsed = time.perf_counter() - start
     wrong = [r.name for r in rows
