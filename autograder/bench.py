@@ -196,9 +196,12 @@ def markdown(rows, info):
     lines = ["# Benchmarks", "",
              "Measured by `autograder/bench.py` (`make bench`); rerun it to refresh this file.", "",
              "| | |", "| --- | --- |"]
-    lines += [f"| {key} | {value} |" for key, value in info]
+    def cell(text):
+        return str(text).replace("|", "\\|")  # a bare | would end the table cell
+
+    lines += [f"| {key} | {cell(value)} |" for key, value in info]
     lines += ["", "| measurement | result | goal | load (1 min) before / after |", "| --- | --- | --- | --- |"]
-    lines += [f"| {what} | {result} | {goal} | {loads} |" for what, result, goal, loads in rows]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 

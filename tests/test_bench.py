@@ -30,3 +30,4 @@ def test_markdown_table_holds_every_row():
     text = bench.markdown([("one", "1.00 s", "<= 5 s: met", "0.5 / 0.6")], [("date", "today")])
     assert "| one | 1.00 s | <= 5 s: met | 0.5 / 0.6 |" in text
     assert "| date | today |" in text
+    assert "max \\|difference\\|" in bench.markdown([("x", "max |difference|", "", "")], [])
