@@ -72,8 +72,9 @@ notebooks: venv data
 gradescope: venv
 	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out build/gradescope/$(ASSIGNMENT).zip
 
+BENCH_BATCH ?= 100
 bench: venv data
-	$(PY) -m autograder.bench
+	$(PY) -m autograder.bench --per-suite --batch-size $(BENCH_BATCH)
 
 mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md

@@ -23,11 +23,13 @@ from pathlib import Path
 from autograder.grading.atomic import read_json_or_none, write_text_atomic
 from autograder.grading.gradebook import DEFAULT_PATH, Gradebook, GradebookError
 from autograder.grading.manifest import ManifestError, Roots
+from autograder.grading.manual import ManualGradingError, add_commands as add_manual_commands
 from autograder.grading.run_suite import SuiteError
 from autograder.grading.submission import ReleaseMissing
 
 ISOLATION = ["auto", "bwrap", "rlimits", "none"]
-COURSE_ERRORS = (ManifestError, ReleaseMissing, SuiteError, GradebookError, FileNotFoundError)
+COURSE_ERRORS = (ManifestError, ReleaseMissing, SuiteError, GradebookError, FileNotFoundError,
+                 ManualGradingError)
 
 
 def _interrupt_on_sigterm():
@@ -169,6 +171,7 @@ def build_parser():
     export.set_defaults(handler=cmd_export)
     for sub in (runs, compare, export):
         sub.add_argument("--gradebook", default=str(DEFAULT_PATH))
+    add_manual_commands(commands)  # nbgrader-import, total
     return parser
 
 
