@@ -15,8 +15,9 @@ exactly the points of the suites for the solved modules.
 """
 import argparse
 import shutil
-import tomllib
 from pathlib import Path
+
+from autograder.grading.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,36 +26,25 @@ PARTIAL = {
 }
 
 
-def load_manifest(assignment, source_root=REPO / "source"):
-    with open(Path(source_root) / assignment / "assignment.toml", "rb") as f:
-        return tomllib.load(f)
-
-
 def _copy(src, dest):
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dest)
 
 
-def _graded_files(manifest):
-    return manifest["notebooks"], manifest.get("submit_modules", []), manifest.get("submit_artifacts", [])
-
-
 def build_reference(assignment, dest, source_root=REPO / "source"):
     manifest = load_manifest(assignment, source_root)
-    notebooks, modules, artifacts = _graded_files(manifest)
-    for name in notebooks + artifacts:
+    for name in manifest.notebooks + manifest.submit_artifacts:
         src = Path(source_root) / assignment / name
         if src.exists():
             _copy(src, dest / name)
-    for module in modules:
+    for module in manifest.submit_modules:
         _copy(Path(source_root) / module, dest / module)
     return dest
 
 
 def build_blank(assignment, dest, release_root=REPO / "assignments", source_root=REPO / "source"):
     manifest = load_manifest(assignment, source_root)
-    notebooks, modules, _ = _graded_files(manifest)
-    for name in notebooks + modules:
+    for name in manifest.notebooks + manifest.submit_modules:
         _copy(Path(release_root) / assignment / name, dest / name)
     return dest
 
