@@ -2,23 +2,33 @@
 
 nbgrader (0.9.6, `nbgrader.converters.GenerateAssignment`) clears solution
 cells and regions with our stub, removes hidden test regions, locks cells,
-records checksums and clears outputs. It runs on a throwaway course directory
+records checksums and clears outputs. Each stub it leaves then gets a message
+naming what to write (`name_cell_stubs`), as the modules' stubs do, and the
+cell's checksum is recomputed. It runs on a throwaway course directory
 (source/<name>/ holding copies of the notebooks, given stable cell ids where
 missing) with a throwaway gradebook, so nothing in the repository but the
 release output is touched. Its output is re-serialised with sorted keys, so
 builds are byte-identical.
 """
+import ast
 import contextlib
 import functools
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
-from .errors import ReleaseError
+import nbformat
 
-CODE_STUB = "# TODO: your code here\nraise NotImplementedError()"
+from .errors import ReleaseError
+from .stub_modules import enclosing_functions
+
+# What nbgrader puts where a solution was; `name_cell_stubs` replaces it with
+# a message for the student, so it must be a line no notebook holds.
+CODE_STUB = 'raise NotImplementedError("release: cell stub")'
+_STUB_LINE = re.compile(r"^(?P<indent>[ \t]*)" + re.escape(CODE_STUB) + r"$")
 
 
 def generate_notebooks(job):
@@ -38,7 +48,63 @@ def generate_notebooks(job):
             released = course / "release" / job.manifest.name / name
             if not released.is_file():
                 raise ReleaseError(f"nbgrader did not produce {name} for {job.manifest.name}")
-            job.tree.add(name, normalize_notebook(released.read_text(encoding="utf-8")))
+            text = name_cell_stubs(released.read_text(encoding="utf-8"), job.roots.display(job.manifest.folder / name))
+            job.tree.add(name, normalize_notebook(text))
+
+
+def name_cell_stubs(text, where):
+    """The released notebook with each cell stub raising a message that names what to write.
+
+    In a function: "Complete <function> (see the TODO above)", like the
+    modules' stubs. At the top of a cell: the first sentence of the `# TODO:`
+    comment right above the stub, or a pointer to the cell's instructions.
+    """
+    notebook = nbformat.reads(text, as_version=4)
+    from nbgrader.utils import compute_checksum
+
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or CODE_STUB not in cell.source:
+            continue
+        lines = cell.source.split("\n")
+        owners = enclosing_functions(_as_python(lines), f"{where}, cell {index}")
+        for number, line in enumerate(lines):
+            match = _STUB_LINE.match(line)
+            if match:
+                message = _stub_message(owners.get(number + 1), _todo_above(lines, number))
+                lines[number] = f"{match.group('indent')}raise NotImplementedError({message!r})"
+        cell.source = "\n".join(lines)
+        if CODE_STUB in cell.source:
+            raise ReleaseError(f"{where}, cell {index}: nbgrader's stub is not alone on its line")
+        if "checksum" in cell.metadata.get("nbgrader", {}):
+            cell.metadata.nbgrader.checksum = compute_checksum(cell)
+    return nbformat.writes(notebook)
+
+
+def _as_python(lines):
+    """Cell source as plain Python for `ast`: IPython's %magic and !shell lines become `pass`."""
+    return "\n".join(re.sub(r"^(\s*)[%!].*$", r"\1pass", line) for line in lines)
+
+
+def _todo_above(lines, number):
+    """The first sentence of the `# TODO:` comment block directly above line `number`, or ""."""
+    block = []
+    for line in reversed(lines[:number]):
+        if not line.strip().startswith("#"):
+            break
+        block.insert(0, line.strip().lstrip("#").strip())
+    starts = [i for i, comment in enumerate(block) if comment.startswith("TODO:")]
+    if not starts:
+        return ""
+    text = " ".join(block[starts[-1]:])[len("TODO:"):].strip()
+    return re.split(r"(?<=[.:])\s", text, maxsplit=1)[0].rstrip(".:")
+
+
+def _stub_message(owner, todo):
+    if owner:
+        return f"Complete {owner} (see the TODO above)" if todo else f"Complete {owner}"
+    if todo:
+        return f"Complete the TODO above: {todo}"
+    return "Complete this cell (see the instructions above it)"
 
 
 def with_cell_ids(text, where):

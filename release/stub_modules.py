@@ -23,7 +23,7 @@ def stub_source(text, where):
     regions = find_regions(lines, where)
     if not regions:
         return text
-    enclosing = _enclosing_functions(text, where)
+    enclosing = enclosing_functions(text, where)
     out, previous_end = [], -1
     for region in regions:
         out.extend(lines[previous_end + 1:region.begin])
@@ -41,7 +41,7 @@ def stub_source(text, where):
     return stubbed
 
 
-def _enclosing_functions(text, where):
+def enclosing_functions(text, where):
     """1-based line -> qualified name of the innermost function containing it."""
     try:
         tree = ast.parse(text, filename=where)
