@@ -1,4 +1,5 @@
 """Where things live (`Roots`) and what one assignment is made of (`Manifest`)."""
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,13 +18,15 @@ class Roots:
     testkit: Path           # autograder/testkit: shipped to students verbatim
     dataset_fetcher: Path   # data/fetch.py: shipped as get_datasets.py (optional)
     output: Path            # assignments/: one generated folder per assignment
+    constraints: Path = None  # constraints.txt: the pins of every package the grader's environment has
 
     @classmethod
     def of_repo(cls, repo=REPO):
         repo = Path(repo)
         return cls(source=repo / "source", suites=repo / "autograder" / "suites",
                    testkit=repo / "autograder" / "testkit",
-                   dataset_fetcher=repo / "data" / "fetch.py", output=repo / "assignments")
+                   dataset_fetcher=repo / "data" / "fetch.py", output=repo / "assignments",
+                   constraints=repo / "constraints.txt")
 
     @property
     def common(self):
@@ -53,6 +56,10 @@ class Manifest:
     suites: tuple                # file names in autograder/suites/<name>/
     submit_modules: tuple        # a subset of `modules`
     submit_artifacts: tuple      # files the notebooks write, relative to the assignment folder
+    # Python packages (distribution names, e.g. "numpy") students install for
+    # this assignment; the release pins them and their dependencies from
+    # constraints.txt into requirements.txt. Empty: no environment is shipped.
+    student_packages: tuple = ()
 
 
 def assignment_names(roots):
@@ -88,9 +95,19 @@ def load_manifest(roots, name):
     manifest = Manifest(
         name=name, title=str(data.get("title", name)), folder=path.parent,
         notebooks=strings("notebooks"), modules=strings("modules"), suites=strings("suites"),
-        submit_modules=strings("submit_modules"), submit_artifacts=strings("submit_artifacts", required=False))
+        submit_modules=strings("submit_modules"), submit_artifacts=strings("submit_artifacts", required=False),
+        student_packages=_package_names(strings("student_packages", required=False), where))
     _check_files_exist(manifest, roots, where)
     return manifest
+
+
+def _package_names(names, where):
+    """`student_packages` entries: bare distribution names, since the pins come from constraints.txt."""
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name):
+            raise ReleaseError(f"{where}: 'student_packages' entry {name!r} must be a bare package name "
+                               "like \"numpy\" (no version: the pin comes from constraints.txt)")
+    return names
 
 
 def _check_files_exist(m, roots, where):

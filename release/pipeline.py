@@ -2,19 +2,22 @@
 
     build_assignment(name, roots)   regenerate roots.output/<name>, failing on any leak
     check_assignment(name, roots)   problems with the committed roots.output/<name>:
-                                    leaks, and differences from a fresh generation
+                                    leaks, and differences from a fresh generation,
+                                    leaving out what the release's .gitignore ignores
 """
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ReleaseError
+from .ignore import copy_shipped, parse_ignore
 from .leaks import find_leaks
 from .manifest import Manifest, Roots, assignment_names, load_manifest
 from .notebooks import generate_notebooks
 from .public_tests import split_suites, write_hidden_test_counts, write_public_tests, write_student_conftest
 from .student_files import (copy_dataset_fetcher, copy_readme, copy_student_tools, copy_testkit,
                             write_submission_manifest)
+from .student_env import copy_setup_script, write_gitignore, write_requirements
 from .stub_modules import stub_modules
 from .tree import ReleaseTree, compare_trees, replace_folder
 
@@ -29,6 +32,9 @@ STEPS = [
     write_student_conftest,
     write_hidden_test_counts,
     write_submission_manifest,
+    write_requirements,
+    copy_setup_script,
+    write_gitignore,
 ]
 
 
@@ -89,9 +95,12 @@ def check_assignment(name, roots):
     if not committed.is_dir():
         return [f"{label} does not exist; run `make release`"]
     expected = set(job.tree.files)
-    problems = [str(leak) for leak in find_leaks(committed, job.manifest, roots, job.splits(), expected, label)]
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
-        fresh = Path(tmp) / name
+        # What students and instructors create in the folder (datasets, the
+        # environment, zips) is git-ignored by the release: check what git keeps.
+        committed = copy_shipped(committed, Path(tmp) / "committed" / name, _ignore_patterns(job))
+        problems = [str(leak) for leak in find_leaks(committed, job.manifest, roots, job.splits(), expected, label)]
+        fresh = Path(tmp) / "fresh" / name
         job.tree.write(fresh)
         problems += [f"(fresh build) {leak}" for leak in
                      find_leaks(fresh, job.manifest, roots, job.splits(), expected, label)]
@@ -100,6 +109,12 @@ def check_assignment(name, roots):
         problems.append(f"{label} differs from a fresh build of the sources (run `make release`):")
         problems += [f"  {line}" for line in differences]
     return problems
+
+
+def _ignore_patterns(job):
+    """The patterns of the .gitignore the release ships (none: nothing is ignored)."""
+    text = job.tree.files.get(".gitignore")
+    return parse_ignore(text.decode("utf-8"), ".gitignore") if text is not None else []
 
 
 def orphan_releases(roots):

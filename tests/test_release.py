@@ -6,6 +6,7 @@ regions, one notebook with nbgrader metadata, a suite with public and hidden
 tests, and the real test kit and student tools.
 """
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -194,7 +195,8 @@ def make_toy_course(root, suite=TOY_SUITE, module=TOY_MODULE):
     write(root / "suites" / NAME / "test_toy.py", suite)
     write(root / "data" / "fetch.py", FETCHER)
     return Roots(source=source, suites=root / "suites", testkit=REPO / "autograder" / "testkit",
-                 dataset_fetcher=root / "data" / "fetch.py", output=root / "assignments")
+                 dataset_fetcher=root / "data" / "fetch.py", output=root / "assignments",
+                 constraints=REPO / "constraints.txt")
 
 
 @pytest.fixture
@@ -214,10 +216,6 @@ def built(tmp_path_factory):
 def built_job(built):
     """The finished pipeline job behind `built` (manifest, suite splits, file list)."""
     return generate(NAME, built)
-
-
-def read(roots, rel):
-    return (roots.output / NAME / rel).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- stubbing
@@ -329,7 +327,7 @@ def test_test_without_points_fails_the_release():
 def test_build_writes_the_student_release(built):
     files = list_files(built.output / NAME)
     assert files == sorted([
-        "README.md", "check.py", "cs231n/__init__.py", "cs231n/toy.py", "get_datasets.py",
+        ".gitignore", "README.md", "check.py", "cs231n/__init__.py", "cs231n/toy.py", "get_datasets.py",
         "make_submission.py", "submission.json", "tests/autograder/__init__.py",
         *[f"tests/autograder/testkit/{p.name}" for p in (REPO / "autograder" / "testkit").glob("*.py")],
         "tests/conftest.py", "tests/hidden_tests.json", "tests/test_toy.py", "toy.ipynb"])
@@ -338,21 +336,24 @@ def test_build_writes_the_student_release(built):
         "assignment": NAME, "notebooks": ["toy.ipynb"], "modules": ["cs231n/toy.py"],
         "artifacts": ["toy_params.json"]}
     assert read(built, "tests/conftest.py") == (REPO / "source/common/student_conftest.py").read_text()
+    assert read(built, ".gitignore") == (REPO / "source/common/student.gitignore").read_text()
     assert read(built, "tests/autograder/testkit/checks.py") == (REPO / "autograder/testkit/checks.py").read_text()
 
 
 def test_build_runs_notebooks_through_nbgrader(built):
     nb = json.loads(read(built, "toy.ipynb"))
     sources = ["".join(c["source"]) for c in nb["cells"]]
-    assert sources[2] == "def triple(x):\n    # TODO: three times x\n    # TODO: your code here\n" \
-                         "    raise NotImplementedError()"
+    assert sources[2] == "def triple(x):\n    # TODO: three times x\n" \
+                         "    raise NotImplementedError('Complete triple (see the TODO above)')"
     assert sources[3] == "assert triple(1) == 3"
     assert sources[4] == "YOUR ANSWER HERE"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     assert nb["cells"][3]["metadata"]["nbgrader"]["locked"] is True
     assert nb["cells"][3]["metadata"]["editable"] is False
-    assert len(nb["cells"][2]["metadata"]["nbgrader"]["checksum"]) == 32
+    from nbgrader.utils import compute_checksum
+    assert nb["cells"][2]["metadata"]["nbgrader"]["checksum"] == \
+        compute_checksum(nbformat.reads(read(built, "toy.ipynb"), as_version=4).cells[2])  # as released
     assert [c["id"] for c in nb["cells"]] == [f"toy-{i}" for i in range(5)]
 
 
@@ -613,7 +614,8 @@ def test_make_submission_zips_exactly_what_is_graded(student_folder):
 def test_make_submission_warns_about_unrun_notebooks_and_missing_artifacts(student_folder):
     result = run_tool(student_folder, "make_submission.py")  # the blank release: never run, no artifact
     assert result.returncode == 0
-    assert "WARNING: toy.ipynb was never run" in result.stdout
+    assert "WARNING: toy.ipynb was never run; run all cells (Kernel > Restart Kernel and Run All Cells) " \
+           "and save" in result.stdout  # JupyterLab 4's name for the menu entry
     assert "WARNING: toy_params.json does not exist yet" in result.stdout
     with zipfile.ZipFile(student_folder / "toy1_submission.zip") as archive:
         assert sorted(archive.namelist()) == ["cs231n/toy.py", "toy.ipynb"]
@@ -638,6 +640,329 @@ def test_make_submission_refuses_a_broken_notebook(student_folder):
     assert result.returncode == 1
     assert "ERROR: toy.ipynb is not a valid notebook" in result.stdout
     assert not (student_folder / "toy1_submission.zip").exists()
+
+
+# ---------------------------------------------------------------- cell stubs
+
+def nbgrader_output_cell(source, grade_id):
+    """A solution code cell as nbgrader's generate step leaves it: our stub, a checksum."""
+    from release.notebooks import CODE_STUB
+    return new_code_cell(source.replace("STUB", CODE_STUB),
+                         metadata={"nbgrader": {"grade_id": grade_id, "solution": True, "grade": False,
+                                                "locked": False, "schema_version": 3, "checksum": "old"}})
+
+
+def test_cell_stubs_name_what_to_write():
+    from nbgrader.utils import compute_checksum
+    from release.notebooks import name_cell_stubs
+    nb = new_notebook(cells=[
+        nbgrader_output_cell("class Folds:\n    def split(self, X):\n        # TODO: split X.\n        STUB\n", "a"),
+        nbgrader_output_cell("%matplotlib inline\nk = 5\n# A note.\n# TODO: Set best_k to the best k: the one\n"
+                             "# with the highest accuracy. Ties go to the smaller k.\nSTUB\nprint(best_k)", "b"),
+        nbgrader_output_cell("STUB", "c"),
+    ])
+    released = nbformat.reads(name_cell_stubs(nbformat.writes(nb), "toy.ipynb"), as_version=4)
+    sources = [cell.source for cell in released.cells]
+    assert "        raise NotImplementedError('Complete Folds.split (see the TODO above)')\n" in sources[0]
+    assert "\nraise NotImplementedError('Complete the TODO above: Set best_k to the best k')\n" in sources[1]
+    assert sources[2] == "raise NotImplementedError('Complete this cell (see the instructions above it)')"
+    assert all(cell.metadata.nbgrader.checksum == compute_checksum(cell) for cell in released.cells)
+
+
+def test_real_release_cell_stubs_all_have_messages():
+    """Every solution cell of every committed release raises NotImplementedError with a message."""
+    from release.manifest import assignment_names, load_manifest
+    roots = Roots.of_repo()
+    for name in assignment_names(roots):
+        for notebook in load_manifest(roots, name).notebooks:
+            cells = json.loads((roots.output / name / notebook).read_text())["cells"]
+            for index, cell in enumerate(cells):
+                if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
+                    stubs = [line for line in "".join(cell["source"]).split("\n") if "NotImplementedError" in line]
+                    assert stubs and all(re.search(r"NotImplementedError\('[^']+'\)", line) for line in stubs), \
+                        f"{name}/{notebook} cell {index}: {stubs}"
+
+
+# ---------------------------------------------------------------- the student environment
+
+def test_dependency_closure_follows_extras_and_the_graders_platform():
+    from release.student_env import dependency_closure
+    graph = {
+        "app": ["lib>=1", "schema[formats]>=2", "winonly; sys_platform == 'win32'",
+                "oldpy; python_version < '3.10'", "testing; extra == 'test'"],
+        "lib": ["linuxonly; sys_platform == 'linux'"],
+        "schema": ["core", "fmt-a; extra == 'formats'", "fmt-b; extra == 'other'"],
+        "core": [], "linuxonly": [], "fmt-a": [], "fmt-b": [], "winonly": [], "oldpy": [], "testing": [],
+    }
+    assert dependency_closure(["App"], graph.__getitem__) == ["app", "core", "fmt-a", "lib", "linuxonly", "schema"]
+
+
+def test_pinned_requirements_refuse_what_is_not_the_graders():
+    from release.student_env import pinned_requirements
+    graph = {"app": ["lib"], "lib": []}
+    pins = {"app": ("App", "1.0"), "lib": ("lib", "2.0")}
+    installed = {"app": "1.0", "lib": "2.0"}
+    assert pinned_requirements(["app"], pins, "c.txt", graph.__getitem__, installed.__getitem__) == \
+        ["App==1.0", "lib==2.0"]
+    with pytest.raises(ReleaseError, match=r"student package 'nope' is not pinned in c\.txt"):
+        pinned_requirements(["nope"], pins, "c.txt", graph.__getitem__, installed.__getitem__)
+    with pytest.raises(ReleaseError, match=r"lib \(a dependency of the student packages\) is not pinned"):
+        pinned_requirements(["app"], {"app": pins["app"]}, "c.txt", graph.__getitem__, installed.__getitem__)
+    with pytest.raises(ReleaseError, match=r"lib 2\.1 is installed but c\.txt pins 2\.0"):
+        pinned_requirements(["app"], pins, "c.txt", graph.__getitem__, {**installed, "lib": "2.1"}.__getitem__)
+
+
+def test_student_packages_must_be_bare_names(roots):
+    path = roots.source / NAME / "assignment.toml"
+    path.write_text(path.read_text() + 'student_packages = ["numpy==2.4.6"]\n')
+    with pytest.raises(ReleaseError, match=r"'student_packages' entry 'numpy==2\.4\.6' must be a bare package name"):
+        generate(NAME, roots)
+
+
+def test_without_student_packages_no_environment_is_shipped(built_job):
+    assert "requirements.txt" not in built_job.tree.files and "setup_env.py" not in built_job.tree.files
+    assert any("lists no student_packages" in note for note in built_job.notes)
+
+
+def test_real_requirements_are_complete_consistent_and_without_grader_packages():
+    """assignment1's requirements.txt: every requirement of every listed package (on the grader's
+    platform) is listed at a version it accepts, nothing unrequired is listed, nothing of the grader's."""
+    from importlib import metadata
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from release.manifest import load_manifest
+    from release.student_env import TARGET, read_constraints
+    roots = Roots.of_repo()
+    manifest = load_manifest(roots, "assignment1")
+    lines = [line for line in read(roots, "requirements.txt", "assignment1").splitlines()
+             if line and not line.startswith("#")]
+    listed = dict(line.split("==") for line in lines)
+    versions = {canonicalize_name(name): version for name, version in listed.items()}
+    pins = read_constraints(roots.constraints, "constraints.txt")
+    assert all(pins[name][1] == version for name, version in versions.items())
+    required = {canonicalize_name(p) for p in manifest.student_packages}
+    for name in versions:
+        extras = {""} | {e for other in versions for r in map(Requirement, metadata.requires(other) or [])
+                         if canonicalize_name(r.name) == name
+                         and (r.marker is None or r.marker.evaluate({**TARGET, "extra": ""})) for e in r.extras}
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            # pip's rule: a requirement applies when it has no marker or its marker
+            # holds on the grader's platform for no extra or one the package is asked with.
+            if requirement.marker is None or any(requirement.marker.evaluate({**TARGET, "extra": e})
+                                                 for e in extras):
+                dependency = canonicalize_name(requirement.name)
+                assert dependency in versions, f"{name} requires {text}, which requirements.txt lacks"
+                assert requirement.specifier.contains(versions[dependency], prereleases=True), \
+                    f"{name} requires {text}; requirements.txt pins {versions[dependency]}"
+                required.add(dependency)
+    assert set(versions) == required, f"listed but required by nothing: {set(versions) - required}"
+    assert not {"nbgrader", "torch", "torchvision", "selenium"} & set(versions)
+
+
+def read(roots, rel, name=NAME):
+    return (roots.output / name / rel).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def env_release(tmp_path_factory):
+    """A toy release that ships an environment: student_packages = ["tqdm"] (no dependencies)."""
+    roots = make_toy_course(tmp_path_factory.mktemp("env-course"))
+    path = roots.source / NAME / "assignment.toml"
+    path.write_text(path.read_text() + 'student_packages = ["tqdm"]\n')
+    build_assignment(NAME, roots)
+    return roots
+
+
+def test_release_ships_pinned_requirements_and_the_setup_script(env_release):
+    from release.student_env import read_constraints
+    pin = read_constraints(REPO / "constraints.txt", "constraints.txt")["tqdm"]
+    lines = read(env_release, "requirements.txt").splitlines()
+    assert lines[0].startswith("# The Python packages of toy1, pinned to the versions the grader uses.")
+    assert [line for line in lines if not line.startswith("#")] == [f"tqdm=={pin[1]}"]
+    assert read(env_release, "setup_env.py") == (REPO / "source/common/setup_env.py").read_text()
+    assert check_assignment(NAME, env_release) == []
+
+
+def test_setup_env_creates_the_environment_with_its_jupyter_settings(env_release, tmp_path):
+    """The README's one command, on the toy release: a venv, the pins installed, Lab's settings."""
+    folder = tmp_path / NAME
+    shutil.copytree(env_release.output / NAME, folder)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}  # the machine's pip cache and index settings
+    env.update({k: v for k, v in __import__("os").environ.items() if k.startswith("PIP_")})
+    first = subprocess.run([sys.executable, "setup_env.py"], cwd=folder, capture_output=True, text=True,
+                           timeout=600, env=env)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "Start JupyterLab in" in first.stdout and ".venv/bin/jupyter lab" in first.stdout
+    assert "--allow-root" in first.stdout
+    python = folder / ".venv" / "bin" / "python"
+    version = subprocess.run([python, "-c", "import tqdm; print(tqdm.__version__)"], capture_output=True,
+                             text=True, env={"PATH": "/usr/bin:/bin"}).stdout.strip()
+    assert f"tqdm=={version}" in read(env_release, "requirements.txt")
+    settings = json.loads((folder / ".venv/share/jupyter/lab/settings/overrides.json").read_text())
+    assert settings == {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                                        "checkForUpdates": False}}
+    again = subprocess.run([sys.executable, "setup_env.py"], cwd=folder, capture_output=True, text=True,
+                           timeout=600, env=env)
+    assert again.returncode == 0 and "Requirement already satisfied: tqdm" in again.stdout, again.stdout
+
+
+def test_setup_env_refuses_an_old_python(env_release, tmp_path, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("setup_env", env_release.output / NAME / "setup_env.py")
+    setup_env = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_env)
+    setup_env.MINIMUM_PYTHON = (99, 0)
+    with pytest.raises(SystemExit) as exit_:
+        setup_env.main(["--venv", str(tmp_path / "venv")])
+    assert exit_.value.code == 1 and "needs Python 99.0 or newer" in capsys.readouterr().err
+    assert not (tmp_path / "venv").exists()
+
+
+# ---------------------------------------------------------------- the release's .gitignore
+
+GIT_PATHS = [  # (path, is a directory); a folder's files are listed below it
+    ("datasets", True), ("datasets/cifar-10-batches-py/data_batch_1", False),
+    ("cs231n/datasets", True), ("cs231n/datasets/x.py", False),
+    (".venv", True), (".venv/bin/python", False),
+    ("assignment1_submission.zip", False), ("old/toy1_submission.zip", False),
+    ("cs231n/__pycache__", True), ("cs231n/__pycache__/toy.cpython-311.pyc", False),
+    (".ipynb_checkpoints", True), (".ipynb_checkpoints/toy-checkpoint.ipynb", False),
+    ("tests/.pytest_cache", True), ("tests/.pytest_cache/README.md", False),
+    ("__pycache__", False),  # a file of that name: `__pycache__/` means folders only
+    ("artifacts", True), ("artifacts/svm_best.npz", False), ("notes.txt", False), ("toy.ipynb", False),
+]
+
+
+def git(folder, *args, stdin=None):
+    """git on `folder` as its work tree, with the repository kept outside it."""
+    git_dir = Path(str(folder) + ".git")
+    if not git_dir.exists():
+        subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
+    done = subprocess.run(["git", f"--git-dir={git_dir}", f"--work-tree={folder}", "-c", "core.bare=false",
+                           *args], input=stdin, capture_output=True, text=True, cwd=folder)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout.split()
+
+
+def git_ignored(folder, paths):
+    """The subset of `paths` that git itself ignores in `folder`."""
+    return set(git(folder, "check-ignore", "--no-index", "--stdin", stdin="\n".join(paths) + "\n"))
+
+
+def test_ignore_rule_is_exactly_gits(tmp_path):
+    from release.ignore import is_ignored, parse_ignore, shipped_files
+    text = (REPO / "source/common/student.gitignore").read_text()
+    (tmp_path / ".gitignore").write_text(text)
+    for rel, is_dir in GIT_PATHS:
+        (tmp_path / rel).mkdir(parents=True, exist_ok=True) if is_dir else \
+            ((tmp_path / rel).parent.mkdir(parents=True, exist_ok=True), (tmp_path / rel).write_text("x"))
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "cs231n" / "datasets-link").symlink_to(tmp_path / "outside")
+    patterns = parse_ignore(text, ".gitignore")
+    by_git = git_ignored(tmp_path, [rel for rel, _ in GIT_PATHS])
+    assert {rel for rel, is_dir in GIT_PATHS if is_ignored(rel, is_dir, patterns)} == by_git
+    assert shipped_files(tmp_path, patterns) == sorted(git(tmp_path, "ls-files", "--others", "--exclude-standard"))
+
+
+def test_a_linked_datasets_folder_is_ignored_like_a_real_one(tmp_path):
+    from release.ignore import parse_ignore, shipped_files
+    text = (REPO / "source/common/student.gitignore").read_text()
+    (tmp_path / ".gitignore").write_text(text)
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-data"
+    (elsewhere / "cifar-10-batches-py").mkdir(parents=True)
+    (tmp_path / "datasets").symlink_to(elsewhere)
+    assert "datasets" in git_ignored(tmp_path, ["datasets"])
+    assert shipped_files(tmp_path, parse_ignore(text, ".gitignore")) == [".gitignore"] == \
+        git(tmp_path, "ls-files", "--others", "--exclude-standard")
+
+
+@pytest.mark.parametrize("line", ["!keep.txt", "**/cache", "a\\ b", "/"])
+def test_ignore_syntax_git_reads_differently_is_refused(line):
+    from release.ignore import parse_ignore
+    with pytest.raises(ReleaseError, match=r"x\.gitignore, line 2: "):
+        parse_ignore(f"# comment\n{line}\n", "x.gitignore")
+
+
+def test_check_leaves_out_what_the_release_ignores_and_nothing_else(roots):
+    build_assignment(NAME, roots)
+    release = roots.output / NAME
+    (release / "datasets" / "cifar-10-batches-py").mkdir(parents=True)
+    (release / "datasets" / "cifar-10-batches-py" / "data_batch_1").write_bytes(b"\x00" * 64)
+    (release / ".venv" / "bin").mkdir(parents=True)
+    (release / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    (release / "toy1_submission.zip").write_bytes(b"PK")
+    (release / "cs231n" / "__pycache__").mkdir()
+    (release / "cs231n" / "__pycache__" / "toy.cpython-311.pyc").write_bytes(b"\x00")
+    assert check_assignment(NAME, roots) == []
+    (release / "artifacts").mkdir()
+    (release / "artifacts" / "params.npz").write_bytes(b"PK")
+    problems = check_assignment(NAME, roots)
+    assert problems[0] == "assignments/toy1/artifacts/params.npz: file not produced by the release pipeline " \
+                          "(caches, checkpoints and saved data never ship)"
+    assert problems[-1] == "  unexpected artifacts/params.npz"
+
+
+# ---------------------------------------------------------------- student tools: arguments
+
+EXTRA_SUITE = '''\
+"""A second toy suite."""
+import numpy as np
+import pytest
+
+from autograder.testkit import assert_array
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_extra_public(student):
+    assert_array(student.function("cs231n.toy", "double")(np.ones(2)), "double(x)", (2,))
+
+
+@pytest.mark.points(5)
+def test_extra_secret(student):
+    assert_array(student.function("cs231n.toy", "double")(np.ones(3)), "double(x)", (3,))
+'''
+
+
+@pytest.fixture(scope="module")
+def two_suites(tmp_path_factory):
+    roots = make_toy_course(tmp_path_factory.mktemp("two-suites"))
+    write(roots.suites / NAME / "test_extra.py", EXTRA_SUITE)
+    path = roots.source / NAME / "assignment.toml"
+    path.write_text(path.read_text().replace('suites = ["test_toy.py"]', 'suites = ["test_toy.py", "test_extra.py"]'))
+    build_assignment(NAME, roots)
+    return roots
+
+
+def test_check_py_counts_the_hidden_tests_of_the_selected_files_only(two_suites, tmp_path):
+    folder = tmp_path / NAME
+    shutil.copytree(two_suites.output / NAME, folder)
+    counts = json.loads((folder / "tests/hidden_tests.json").read_text())
+    assert counts == {"test_extra.py": {"tests": 1, "points": 5}, "test_toy.py": {"tests": 4, "points": 6}}
+    everything = run_tool(folder, "check.py").stdout
+    assert "5 hidden tests (11 points) will also run when your submission is graded." in everything
+    selected = run_tool(folder, "check.py", "double_shape").stdout
+    assert "test_extra_public" not in selected
+    assert "4 hidden tests (6 points) in test_toy.py will also run when your submission is graded." in selected
+
+
+def test_check_py_help_is_its_own_and_runs_no_test(student_folder):
+    result = run_tool(student_folder, "check.py", "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: check.py [-h] [pattern]")
+    assert "pytest's -k" in result.stdout and "Public tests:" not in result.stdout  # no test ran
+    assert "--collect-only" not in result.stdout  # not pytest's help
+    wrong = run_tool(student_folder, "check.py", "a", "b")
+    assert wrong.returncode == 2 and "unrecognized arguments: b" in wrong.stderr
+
+
+def test_make_submission_help_writes_no_zip(student_folder):
+    result = run_tool(student_folder, "make_submission.py", "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: make_submission.py [-h]")
+    wrong = run_tool(student_folder, "make_submission.py", "--out", "x.zip")
+    assert wrong.returncode == 2 and "unrecognized arguments" in wrong.stderr
+    assert list(student_folder.glob("*.zip")) == []
 
 
 # ---------------------------------------------------------------- the real course
