@@ -20,11 +20,12 @@ OUT ?= build/graded
 JOBS ?= $(shell nproc)
 
 .PHONY: help venv system-deps data release check-release notebooks grade gradescope \
-        demo test bench mutate clean
+        demo test test-browser bench mutate clean
 
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
 	@echo "make test    the project's own test suite"
+	@echo "make test-browser   the student's path in a real browser (also part of make test)"
 	@echo "make data | release | notebooks | grade | gradescope | bench | mutate"
 
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -34,14 +35,20 @@ $(VENV)/.installed: requirements.txt constraints.txt
 
 venv: $(VENV)/.installed system-deps
 
-# bubblewrap is the sandbox for student code; installed when we are root on Debian.
+# System packages, installed with apt when we are root on Debian:
+#   bubblewrap (bwrap)       the sandbox for student code
+#   chromium, chromium-driver the browser of `make test-browser` (never downloaded at run time)
+SYSTEM_PACKAGES := bwrap:bubblewrap chromium:chromium chromedriver:chromium-driver
 system-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "WARNING: bubblewrap (bwrap) is missing; grading falls back to weaker isolation." >&2; \
-	  fi; }
+	    echo "WARNING: missing system packages:$$missing (without bubblewrap grading falls back to" \
+	         "weaker isolation; without chromium and chromium-driver the browser test skips)" >&2; \
+	  fi; fi
 
 data: venv
 	$(PY) -m data.fetch cifar10
@@ -80,7 +87,13 @@ mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md
 
 test: venv data
-	$(PY) -m pytest tests -q
+	CS231N_REQUIRE_BROWSER=1 $(PY) -m pytest tests -q
+
+# The student's path in headless Chromium (tests/test_browser.py): the release's
+# environment from the package index, JupyterLab, the blank and the solved notebook.
+# Screenshots and logs: build/test-browser/.
+test-browser: venv data
+	CS231N_REQUIRE_BROWSER=1 $(PY) -m pytest tests/test_browser.py -q -rA
 
 clean:
 	rm -rf build
