@@ -1,12 +1,15 @@
 """Run the public tests of this assignment on your code and show what passed.
 
-    python check.py            every public test
-    python check.py svm        only the tests whose name matches "svm" (as pytest -k)
+    python check.py                        every public test
+    python check.py svm                    only the tests whose name contains "svm"
+    python check.py "svm and not naive"    pytest's -k expressions work too
 
 Each test prints PASS or FAIL with its points; a failure shows the hint the
 grader would show. The grader runs the same public tests, plus hidden ones
-(counted at the end), on your submission. Exit status 0 means all passed.
+(counted at the end, for the test files you selected), on your submission.
+Exit status 0 means all selected tests passed.
 """
+import argparse
 import json
 import os
 import sys
@@ -77,16 +80,26 @@ def format_points(points):
     return f"{points:g}"
 
 
-def hidden_summary():
-    """'N hidden tests (P points) will also run ...' from tests/hidden_tests.json."""
+def hidden_summary(suites=None):
+    """'N hidden tests (P points) ... will also run ...' from tests/hidden_tests.json.
+
+    suites: the test files whose hidden tests count (None: all of them).
+    """
     path = TESTS / "hidden_tests.json"
     if not path.is_file():
         return None
-    counts = json.loads(path.read_text(encoding="utf-8")).values()
-    tests = sum(c["tests"] for c in counts)
-    points = sum(c["points"] for c in counts)
-    return (f"{tests} hidden test{'s' if tests != 1 else ''} ({format_points(points)} points) "
+    counts = json.loads(path.read_text(encoding="utf-8"))
+    chosen = sorted(counts if suites is None else set(suites) & set(counts))
+    tests = sum(counts[s]["tests"] for s in chosen)
+    points = sum(counts[s]["points"] for s in chosen)
+    where = "" if suites is None else f" in {', '.join(chosen) or 'the selected files'}"
+    return (f"{tests} hidden test{'s' if tests != 1 else ''} ({format_points(points)} points){where} "
             "will also run when your submission is graded.")
+
+
+def suite_of(test):
+    """The test file of a result: 'test_knn.py' for 'test_knn.py::test_x[3]'."""
+    return test["name"].split("::", 1)[0]
 
 
 def run(pattern=None):
@@ -122,18 +135,26 @@ def report(results, pattern):
     print()
     print(f"Public tests: {len(passed)} of {len(tests)} passed, "
           f"{format_points(earned)} of {format_points(total)} points.")
-    summary = hidden_summary()
+    summary = hidden_summary({suite_of(t) for t in tests} if pattern else None)
     if summary:
         print(summary)
     all_passed = len(passed) == len(tests) and not results.load_errors
     return 0 if all_passed else 1
 
 
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="check.py", description="Run this assignment's public tests on your code: PASS or FAIL with "
+        "points per test, the grader's hint for each failure, and how many hidden tests the grader adds.",
+        epilog="The exit status is 0 when every selected test passed.")
+    parser.add_argument("pattern", nargs="?",
+                        help="only the tests whose name contains this (pytest's -k: "
+                             "'knn', 'svm and not naive'); default: every public test")
+    return parser.parse_args(argv)
+
+
 def main(argv):
-    if len(argv) > 1:
-        print("usage: python check.py [pattern]", file=sys.stderr)
-        return 2
-    pattern = argv[0] if argv else None
+    pattern = parse_args(argv).pattern
     return report(run(pattern), pattern)
 
 

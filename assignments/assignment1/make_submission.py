@@ -1,6 +1,7 @@
 """Build <assignment>_submission.zip: exactly the files the grader reads.
 
-    python make_submission.py
+    python make_submission.py        writes the zip in this folder
+    python make_submission.py -h     this help; writes nothing
 
 What goes in is listed in submission.json (written by the release): your
 notebooks, the cs231n modules you completed, and files your notebooks save.
@@ -9,6 +10,7 @@ never run, or not run top to bottom, and files your notebooks have not
 written yet. A notebook that is not valid JSON, or a missing notebook or
 module, is an error: no zip is written.
 """
+import argparse
 import json
 import sys
 import zipfile
@@ -17,6 +19,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Fixed timestamp inside the zip: the same files always give the same zip.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# JupyterLab 4's menu entry that runs a notebook top to bottom in a fresh kernel.
+RUN_ALL = "Kernel > Restart Kernel and Run All Cells"
 
 
 def notebook_problems(path):
@@ -36,12 +40,12 @@ def notebook_problems(path):
             if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip()]
     counts = [n for _, n in code if n is not None]
     if code and not counts:
-        warnings.append(f"{path.name} was never run; run all cells (Kernel > Restart & Run All) and save")
+        warnings.append(f"{path.name} was never run; run all cells ({RUN_ALL}) and save")
     elif counts:
         not_run = [i for i, n in code if n is None]
         if counts[0] != 1 or any(b <= a for a, b in zip(counts, counts[1:])):
             warnings.append(f"{path.name} was not run top to bottom in one go (execution counts "
-                            f"{_summary(counts)}); use Kernel > Restart & Run All and save")
+                            f"{_summary(counts)}); use {RUN_ALL} and save")
         elif not_run:
             warnings.append(f"{path.name}: {len(not_run)} code cell(s) were never run "
                             f"(cells {', '.join(str(i) for i in not_run[:5])}{', ...' if len(not_run) > 5 else ''})")
@@ -90,7 +94,18 @@ def write_zip(folder, assignment, files):
     return target
 
 
-def main(folder=HERE):
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="make_submission.py",
+        description="Build <assignment>_submission.zip in this folder: the notebooks, the cs231n files you "
+                    "completed and the files your notebooks save (as listed in submission.json), after "
+                    "warning about notebooks that were not saved or not run top to bottom.",
+        epilog="Upload the zip it writes. The exit status is 1 when an error kept it from writing one.")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, folder=HERE):
+    parse_args(argv)
     assignment, files, errors, warnings = collect(folder)
     for message in warnings:
         print(f"WARNING: {message}")
@@ -109,4 +124,4 @@ def main(folder=HERE):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
