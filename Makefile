@@ -25,7 +25,7 @@ JOBS ?= $(shell nproc)
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
 	@echo "make test    the project's own test suite"
-	@echo "make test-browser   the student's path in a real browser (also part of make test)"
+	@echo "make test-browser   the student's path in a real browser (CI runs it after make test)"
 	@echo "make data | release | notebooks | grade | gradescope | bench | mutate"
 
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -86,8 +86,10 @@ bench: venv data
 mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md
 
+# The browser test has its own target: it took 6.4 minutes on the shared 2-core
+# development machine, over the 4 minutes `make test` may add (.ci/run runs both).
 test: venv data
-	CS231N_REQUIRE_BROWSER=1 $(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --ignore=tests/test_browser.py
 
 # The student's path in headless Chromium (tests/test_browser.py): the release's
 # environment from the package index, JupyterLab, the blank and the solved notebook.
