@@ -32,6 +32,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder.sandbox.isolation import protected_env
+from autograder.sandbox.summary import limits_summary
+
 from .atomic import read_json_or_none, write_json_atomic, write_text_atomic
 from .feedback import render_feedback
 from .fingerprint import grading_context
@@ -82,7 +85,8 @@ def _check_release(manifest, roots, assignment):
 class Children:
     """The running child processes, so an interrupted batch can stop them all."""
 
-    def __init__(self):
+    def __init__(self, env=None):
+        self.env = env
         self.lock = threading.Lock()
         self.running = set()
         self.stopping = threading.Event()
@@ -92,7 +96,7 @@ class Children:
             return None, ""
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                                    env=grader_environment(), start_new_session=True)
+                                    env=self.env or grader_environment(), start_new_session=True)
             with self.lock:
                 self.running.add(proc)
             try:
@@ -197,7 +201,10 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     context = grading_context(roots, assignment, isolation)
     submissions = find_submissions(submissions_dir)
     child_timeout = (timeout_s or manifest.timeout_s) + CHILD_MARGIN_S
-    children = Children()
+    if isolation != "none":
+        print(limits_summary(isolation), file=sys.stderr, flush=True)   # once per batch: what protects it
+    # OUT holds every submission's feedback and log: the workers' probe checks it is unreadable.
+    children = Children(protected_env([out_dir.resolve()], grader_environment()))
 
     def grade_one(name, path):
         out, log = out_dir / name, out_dir / LOGS / f"{name}.log"

@@ -23,6 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox.isolation import protected_env
+from autograder.sandbox.trusted import trusted_limits
+
 from .manifest import REPO, load_manifest
 
 INI = Path(__file__).with_name("suite_pytest.ini")
@@ -103,10 +106,12 @@ def _kill_group(proc):
 
 
 def _run_pytest(command, env, timeout_s, log):
-    """Run pytest in its own process group; returns (returncode or None on timeout, wall seconds)."""
+    """Run pytest in its own process group, under the trusted process's limits
+    (autograder.sandbox.trusted); returns (returncode or None on timeout, wall seconds)."""
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grading-cwd-") as cwd:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+    with tempfile.TemporaryDirectory(prefix="grading-cwd-") as cwd, trusted_limits() as limited:
+        env = protected_env([cwd], env)
+        proc = subprocess.Popen(limited + command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             returncode = proc.wait(timeout=timeout_s)
@@ -151,8 +156,11 @@ def _run(roots, assignment, student_root, isolation, timeout_s, log_path, collec
     with tempfile.TemporaryDirectory(prefix="grading-results-") as tmp:
         results_file = Path(tmp) / "results.jsonl"
         command = pytest_command(roots, assignment, student_root, isolation, results_file, collect_only)
+        # What the sandbox's start-up probe must find unreadable to the worker's uid.
+        staging = Path(student_root).parent if Path(student_root) != Path(roots.reference) else None
+        protected = [roots.reference, roots.suites, tmp, staging] + ([log_path, Path(log_path).parent] if log_path else [])
         with open(log_path or os.devnull, "ab") as log:
-            returncode, wall_s = _run_pytest(command, grader_environment(), timeout_s, log)
+            returncode, wall_s = _run_pytest(command, protected_env(protected, grader_environment()), timeout_s, log)
         return _read_records(results_file), returncode, wall_s
 
 
