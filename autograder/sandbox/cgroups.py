@@ -102,16 +102,18 @@ def _directory(mount_point, mount_root, path):
     """Where cgroup `path` (as /proc/self/cgroup names it) lives under a mount of `mount_root`."""
     if mount_root != "/" and (path == mount_root or path.startswith(mount_root.rstrip("/") + "/")):
         path = path[len(mount_root.rstrip("/")):] or "/"
-    return os.path.join(mount_point, path.lstrip("/"))
+    return os.path.normpath(os.path.join(mount_point, path.lstrip("/")))
 
 
-def detect():
+def detect(mounts=None, own=None):
     """The cgroup support of this machine for this process: v2 if it has the
-    controllers, else v1, else none (with the reason). Call once per process."""
+    controllers, else v1, else none (with the reason). Call once per process.
+    `mounts` and `own` replace /proc/self/mountinfo and /proc/self/cgroup (tests)."""
     if os.geteuid() != 0:
         return Support(problem="the grader is not running as root")
     try:
-        mounts, own = _mounts(), _own_cgroups()
+        mounts = _mounts() if mounts is None else mounts
+        own = _own_cgroups() if own is None else own
     except OSError as exc:
         return Support(problem=f"cannot read /proc: {exc}")
     problems = []

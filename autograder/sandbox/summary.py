@@ -13,8 +13,9 @@ what its grades were protected by. docs/SECURITY.md explains each line.
 """
 import sys
 
+from . import isolation as isolation_module  # `isolation` is the argument's name
 from . import seccomp
-from .isolation import (GiB, MiB, Limits, choose, cgroup_support, landlock_abi, probe, protected_paths)
+from .isolation import GiB, MiB, Limits
 from .trusted import TrustedLimits
 
 
@@ -25,13 +26,13 @@ def _size(n):
 def limits_summary(isolation="auto", limits=Limits(), trusted=TrustedLimits(), python=sys.executable):
     """Text (several lines) describing the sandbox a worker at `isolation` gets here.
     Raises SandboxError where that level cannot run, as grading would."""
-    level = choose(isolation, python).level
+    level = isolation_module.choose(isolation, python).level
     if level == "none":
         return ("sandbox: isolation none: student code runs UNCONFINED as the grader's user "
                 "(for trusted code only)")
-    support = cgroup_support()
-    report = probe(level, python, protected_paths())[1]
-    abi = landlock_abi() if level == "rlimits" else 0
+    support = isolation_module.cgroup_support()
+    report = isolation_module.probe(level, python, isolation_module.protected_paths())[1]
+    abi = isolation_module.landlock_abi() if level == "rlimits" else 0
     if level == "bwrap":
         head = "isolation bwrap (namespaces: pid, net, ipc, uts, cgroup, mount)"
         tmp = f"private /tmp: tmpfs of {_size(limits.tmp_bytes)} and {limits.tmp_inodes} inodes"
@@ -65,7 +66,7 @@ def limits_summary(isolation="auto", limits=Limits(), trusted=TrustedLimits(), p
         f"calls refused, namespace flags of clone refused; sockets: {sockets})",
         f"  landlock:   " + (f"on (ABI {abi}: file system, TCP" + (", abstract sockets, signals)" if abi >= 6 else ")")
                              if abi else ("not used (namespaces instead)" if level == "bwrap" else "OFF (unavailable)")),
-        f"  hidden:     processes {hidden}; protected paths checked unreadable: {len(protected_paths())}",
+        f"  hidden:     processes {hidden}; protected paths checked unreadable: {len(isolation_module.protected_paths())}",
         f"  {trusted.describe(support)}",
     ]
     return "\n".join(lines)

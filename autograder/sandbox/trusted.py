@@ -19,8 +19,8 @@ import itertools
 import os
 import sys
 
-from . import cgroups
-from .isolation import ADDRESS_SPACE_SLACK, GiB, cgroup_support
+from . import cgroups, isolation
+from .isolation import ADDRESS_SPACE_SLACK, GiB
 
 _names = itertools.count()
 
@@ -33,7 +33,7 @@ class TrustedLimits:
     cpus: float = 2.0              # CPU quota in cores
 
     def describe(self, support=None):
-        support = support or cgroup_support()
+        support = support or isolation.cgroup_support()
         if support.version:
             return (f"trusted pytest: {self.memory_bytes / GiB:g} GiB, {self.pids} processes, "
                     f"{self.cpus:g} CPU cores ({support.describe()})")
@@ -44,7 +44,7 @@ class TrustedLimits:
 @contextlib.contextmanager
 def trusted_limits(limits=TrustedLimits()):
     """Yield the argv prefix that starts a command under `limits`; clean up after."""
-    support, group = cgroup_support(), None
+    support, group = isolation.cgroup_support(), None
     if support.version:
         cgroups.sweep_stale(support, "trusted-")
         try:
