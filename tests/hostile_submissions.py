@@ -106,7 +106,7 @@ HOSTILE_KINDS = [
             "the worker's limit is 4 GiB)", "same_as_good", ""),
     Hostile("memfd_hoard", "a child writes 72 memfds of 64 MiB (4.5 GiB, never mapped)", "same_as_good", ""),
     Hostile("tmp_inodes", "creates 250,000 empty files in its temporary folder", "same_as_good", ""),
-    Hostile("spinners", "eight setsid children spin for 2 s; it measures the cores they got",
+    Hostile("spinners", "eight setsid children spin for 3 s; it measures the cores they got",
             "same_as_good", ""),
 ]
 
@@ -518,7 +518,8 @@ def _hostile_snoop():
                     words = f.read().decode(errors="replace").split("\0")
             except OSError:
                 continue
-            found.append(f"/proc/{pid}/{name}")
+            if any(mark in word for word in words for mark in ("pytest", "grade-one", "-root")):
+                found.append(f"/proc/{pid}/{name} of the grader")
             for word in words:
                 for piece in word.replace("=", "\0").replace(":", "\0").split("\0"):
                     if piece.startswith("/"):
@@ -608,7 +609,8 @@ def _hostile_plant():
     except OSError:
         pass
 
-_hostile_plant()
+if "__file__" in globals():   # not when a stealer runs this source again
+    _hostile_plant()
 ''',
     "state_steal": r'''
 _HOSTILE_STATE_NAME = "ag_hostile_state"
@@ -760,7 +762,7 @@ def _hostile_tmp_inodes(count=250_000):
 _hostile_in_background(_hostile_tmp_inodes)
 ''',
     "spinners": r'''
-def _hostile_spinners(count=8, seconds=2.0):
+def _hostile_spinners(count=8, seconds=3.0):
     import os, time
     read_end, write_end = os.pipe()
     started, pids = time.monotonic(), []
@@ -787,7 +789,9 @@ def _hostile_spinners(count=8, seconds=2.0):
     for pid in pids:
         os.waitpid(pid, 0)
     cores = sum(float(x) for x in report.split()) / (time.monotonic() - started)
-    return [f"{count} spinners got {cores:.2f} cores"] if cores > 1.4 else []
+    # The quota is 1 core (threads=1); more than that needs a core the quota
+    # did not give (which a loaded machine may not have to give either).
+    return [f"{count} spinners got {cores:.2f} cores"] if cores > 1.1 else []
 
 _hostile_in_background(_hostile_spinners)
 ''',

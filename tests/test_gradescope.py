@@ -164,3 +164,36 @@ def test_gradescope_never_runs_student_code_unconfined(monkeypatch):
     monkeypatch.setattr(isolation, "choose", lambda requested: isolation.Launch)  # nothing but "none" works
     with pytest.raises(NoSandbox):
         choose_isolation()
+
+
+@pytest.fixture(scope="module")
+def reference_at_rlimits(gradescope_root, samples):
+    """The reference graded through run_autograder at rlimits (what hostile kinds are compared with)."""
+    env = {"GRADESCOPE_ISOLATION": "rlimits", "CS231N_DATA_DIR": str(DATA_DIR)}
+    done, results = run_autograder(gradescope_root, samples / "reference", **env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return results
+
+
+@pytest.mark.parametrize("kind", ["proc_snoop", "read_hidden_tests"])
+def test_run_autograder_contains_hostile_submissions_at_rlimits(gradescope_root, samples, reference_at_rlimits,
+                                                               tmp_path, kind):
+    """Issue 12, finding 1, on Gradescope's path: the simulated /autograder is
+    world-readable, as Gradescope's old setup left it; student code must still
+    not reach the reference, the suites or the grader's command lines."""
+    from tests.hostile_submissions import make_hostile
+    hostile = make_hostile(kind, samples / "reference", tmp_path)
+    done, results = run_autograder(gradescope_root, hostile, GRADESCOPE_ISOLATION="rlimits",
+                                   CS231N_DATA_DIR=str(DATA_DIR))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "sandbox: isolation rlimits" in done.stdout and "seccomp:    on" in done.stdout
+    assert "LEAKED" not in json.dumps(results)
+    expected = {t["name"]: t["score"] for t in reference_at_rlimits["tests"]}
+    got = {t["name"]: t["score"] for t in results["tests"]}
+    knn = {name for name in got if name.startswith("test_knn.py")}
+    assert knn and set(got) == set(expected)
+    if kind == "proc_snoop":   # blank unless it stole something: every kNN test scores 0
+        assert {name: got[name] for name in knn} == {name: 0 for name in knn}
+    else:                      # correct code that fails only if it found secrets
+        assert {name: got[name] for name in knn} == {name: expected[name] for name in knn}
+    assert {n: s for n, s in got.items() if n not in knn} == {n: s for n, s in expected.items() if n not in knn}

@@ -209,8 +209,8 @@ class ConfinedLaunch(Launch):
             if self.slot.fd is not None:
                 # Files it left where any uid may write (/tmp, /dev/shm: possible
                 # at rlimits without Landlock) would greet the next submission on
-                # this uid; removed while the slot is still ours.
-                kill_all_processes_of(self.slot.uid)
+                # this uid; removed while the slot is still ours (its processes
+                # are gone: killed with the worker and with the cgroup).
                 remove_files_of(self.slot.uid)
             self.slot.release()
         if getattr(self, "workdir", None):
