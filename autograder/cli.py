@@ -81,8 +81,11 @@ def cmd_grade(args):
 
 
 def cmd_grade_one(args):
+    from autograder.grading import run_suite
     from autograder.grading.grade import grade
     _exit_when_orphaned()
+    # This process exists only to grade: pytest can run in a fork of it, already imported.
+    run_suite.FORK_PYTEST = True
     roots = grading_roots(args.suites_root, args.reference_root, args.release_root)
     # A batch checks the preconditions (release, datasets) once, before it starts its children.
     manifest = load_manifest(roots, args.assignment) if args.prechecked else None

@@ -232,3 +232,22 @@ def test_public_tests_draw_the_same_inputs_on_a_laptop_and_in_the_grader():
     unsalted = np.random.default_rng(seed_for("assignment1/test_knn.py::test_x[a]"))
     assert not np.array_equal(hidden.integers(0, 2**30, 8), unsalted.integers(0, 2**30, 8))
     assert seed_for("a/b/test_knn.py::t", "s1") != seed_for("a/b/test_knn.py::t", "s2")
+
+
+@pytest.mark.parametrize("array", [np.arange(6.0).reshape(2, 3), np.array(3.5), np.zeros((0, 4), np.int32),
+                                   np.ones(5, bool), np.asfortranarray(np.ones((3, 2))), np.arange(5.0)[::2]])
+def test_arrays_are_sent_as_npy_files_numpy_itself_reads(array):
+    import io
+    data = wire.array_to_bytes(array)
+    assert np.array_equal(np.load(io.BytesIO(data), allow_pickle=False), array)
+    back = wire.array_from_bytes(data)
+    assert back.dtype == array.dtype and back.shape == array.shape and np.array_equal(back, array)
+
+
+def test_an_array_whose_size_does_not_match_its_header_is_refused():
+    data = wire.array_to_bytes(np.ones(3))
+    with pytest.raises(wire.WireError, match="size does not match"):
+        wire.array_from_bytes(data[:-8])
+    lying = data.replace(b"(3,)", b"(9,)")
+    with pytest.raises(wire.WireError):
+        wire.array_from_bytes(lying)

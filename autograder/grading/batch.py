@@ -26,10 +26,12 @@ import io
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,17 +110,108 @@ def find_submissions(submissions_dir):
     return found, warnings
 
 
-class Children:
-    """The running child processes, so an interrupted batch can stop them all."""
+class Zygote:
+    """One grading zygote (zygote.py) serving one batch thread: jobs in, results out."""
 
-    def __init__(self):
+    def __init__(self, log, out_dir):
+        # The out folder on its command line (inherited by its forks) says which batch a process serves.
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.zygote", "--for", str(out_dir)],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=log, env=grader_environment(),
+                                     start_new_session=True)
+        self.child = None   # the pid (and process group) of the job running now
+
+    def run(self, argv, timeout_s):
+        """(returncode, stdout) of grade-one with `argv`; (None, "") when it ran past timeout_s."""
+        self.proc.stdin.write((json.dumps({"argv": argv}) + "\n").encode())
+        self.proc.stdin.flush()
+        started = self._read(None)
+        self.child = started.get("started")
+        deadline = time.monotonic() + timeout_s
+        try:
+            done = self._read(deadline)
+        except TimeoutError:
+            self.stop_child()
+            self._read(None)
+            return None, ""
+        finally:
+            self.child = None
+        return done.get("returncode"), done.get("stdout", "")
+
+    def _read(self, deadline):
+        fd = self.proc.stdout.fileno()
+        while deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if select.select([fd], [], [], remaining)[0]:
+                break
+        line = self.proc.stdout.readline()
+        if not line:
+            raise EOFError("the grading zygote ended")
+        return json.loads(line)
+
+    def stop_child(self, grace_s=10):
+        """SIGTERM lets the job kill its pytest tree and clean up; SIGKILL if it does not."""
+        child = self.child
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if child is None:
+                return
+            try:
+                os.killpg(child, sig)
+            except ProcessLookupError:
+                return
+            end = time.monotonic() + grace_s
+            while time.monotonic() < end:
+                try:
+                    os.killpg(child, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.05)
+
+    def close(self):
+        self.stop_child(grace_s=2)
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+class Children:
+    """The running child processes, so an interrupted batch can stop them all.
+
+    With zygotes (the default), each batch thread grades through its own zygote,
+    forking per submission; without, each submission is a new `grade-one` process.
+    """
+
+    def __init__(self, zygotes=True, log_path=None):
         self.lock = threading.Lock()
         self.running = set()
         self.stopping = threading.Event()
+        self.use_zygotes, self.zygote_log = zygotes, log_path
+        self.local = threading.local()
+        self.zygotes = []
+
+    def _zygote(self):
+        zygote = getattr(self.local, "zygote", None)
+        if zygote is None or zygote.proc.poll() is not None:
+            with open(self.zygote_log or os.devnull, "ab") as log:
+                zygote = Zygote(log, Path(self.zygote_log).parent.parent if self.zygote_log else "")
+            self.local.zygote = zygote
+            with self.lock:
+                self.zygotes.append(zygote)
+        return zygote
 
     def run(self, command, timeout_s, log_path):
         if self.stopping.is_set():
             return None, ""
+        if self.use_zygotes:
+            try:
+                return self._zygote().run(command[4:], timeout_s)  # command: python -m autograder grade-one ...
+            except (EOFError, OSError, ValueError):
+                self.local.zygote = None
+                return None, ""
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                                     env=grader_environment(), start_new_session=True)
@@ -150,9 +243,17 @@ class Children:
     def stop_all(self):
         self.stopping.set()
         with self.lock:
-            procs = list(self.running)
+            procs, zygotes = list(self.running), list(self.zygotes)
         for proc in procs:
             self._stop(proc)
+        for zygote in zygotes:
+            zygote.stop_child()
+
+    def close(self):
+        with self.lock:
+            zygotes, self.zygotes = list(self.zygotes), []
+        for zygote in zygotes:
+            zygote.close()
 
 
 def _child_command(assignment, path, out, isolation, roots, timeout_s, log_path, force):
@@ -214,7 +315,7 @@ def grades_csv(results_by_name, order=None):
 
 def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto", *, suites_root=None,
                 reference_root=None, release_root=None, timeout_s=None, gradebook_path=DEFAULT_PATH,
-                force=False, progress=True, warnings=None):
+                force=False, progress=True, warnings=None, zygotes=True):
     """Grade every submission in `submissions_dir` into `out_dir`; return a list of `Row`s.
 
     jobs            submissions graded at once (default: os.cpu_count())
@@ -224,6 +325,8 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     (ManifestError, GradingPrecondition, SuiteError, BatchInputError) before
     grading anyone; KeyboardInterrupt after stopping every child.
     `warnings` (a list), if given, receives notes for the instructor.
+    zygotes         grade through forking zygotes (zygote.py; the default), or start a
+                    new `grade-one` process per submission
     """
     roots = grading_roots(suites_root, reference_root, release_root)
     out_dir = Path(out_dir)
@@ -235,7 +338,7 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     collected = collect_tests(roots, manifest, isolation, out_dir / LOGS / "_collect.log")
     context = grading_context(roots, manifest, isolation)
     child_timeout = (timeout_s or manifest.timeout_s) + CHILD_MARGIN_S
-    children = Children()
+    children = Children(zygotes=zygotes, log_path=out_dir / LOGS / "_zygotes.log")
 
     def grade_one(name, path):
         out, log = out_dir / name, out_dir / LOGS / f"{name}.log"
@@ -274,10 +377,12 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     except BaseException:
         children.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
+        children.close()
         if book:
             book.close()
         raise
     pool.shutdown()
+    children.close()
     write_text_atomic(out_dir / "grades.csv", grades_csv(results_by_name, list(manifest.suites)))
     if book:
         book.finish_run(run_id)
