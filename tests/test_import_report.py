@@ -43,6 +43,14 @@ def test_missing_module_imported_by_another_module_is_found_there(tmp_path):
     assert "use NumPy instead" in report
 
 
+def test_name_missing_from_an_existing_module(tmp_path):
+    root = submission(tmp_path, {KNN: "import numpy as np\nfrom numpy.lib.npyio import recfromcsv\n"})
+    report = import_report(root, "cs231n.classifiers.k_nearest_neighbor", "ImportError",
+                           "cannot import name 'recfromcsv' from 'numpy.lib.npyio' (/usr/lib/...)")
+    assert report.startswith(f"{KNN}, line 2: `from numpy.lib.npyio import recfromcsv` raised ImportError: the "
+                             "course environment's numpy.lib.npyio has no 'recfromcsv'")
+
+
 def test_other_exception_at_import_shows_the_students_line_not_the_message(tmp_path):
     root = submission(tmp_path, {KNN: "import numpy as np\n\nLIMIT = undefined_name + 1\n"})
     report = import_report(root, "cs231n.classifiers.k_nearest_neighbor", "NameError",

@@ -214,6 +214,15 @@ def import_report(root, module, kind, message):
                     hint = MISSING_MODULE_HINTS.get(top, "remove the import, or use NumPy instead")
                     return (f"{rel(path)}, line {number}: `{_line(path, number)}` raised {kind} (No module "
                             f"named {name!r}): the course environment does not have it. What to do: {hint}.")
+    absent = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", message)
+    if absent:
+        name = f"{absent.group(2)}.{absent.group(1)}"
+        for path in files:
+            for number, names in _imports(path):
+                if name in names:
+                    return (f"{rel(path)}, line {number}: `{_line(path, number)}` raised {kind}: the course "
+                            f"environment's {absent.group(2)} has no {absent.group(1)!r} (newer versions removed "
+                            "or moved it). What to do: remove the import and write that part with NumPy.")
     located = re.search(r"\(at ([\w.-]+\.py), line (\d+)\)", message)
     if own and located and located.group(1) == own.name:
         number = int(located.group(2))
