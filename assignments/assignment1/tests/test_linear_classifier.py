@@ -6,7 +6,7 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, assert_array, assert_close,
+from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
                                 assert_equal_labels, assert_scalar_close, case, describe,
                                 load_saved_arrays, unpack)
 
@@ -87,3 +87,16 @@ def test_predict_takes_best_score(student, rng, model):
         classifier.set("W", W)
         with case(f"{model}.predict on {n} examples with {c} classes"):
             assert_equal_labels(classifier.call("predict", X), np.argmax(X.dot(W), axis=1), "y_pred")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_predict_returns_integer_labels(student, rng):
+    """The docstring's convention: y_pred is an integer array (float labels fail as indices)."""
+    classifier = student.new(MOD, "LinearSVM")
+    classifier.set("W", rng.standard_normal((6, 3)))
+    y_pred = classifier.call("predict", rng.standard_normal((8, 6)))
+    assert_array(y_pred, "y_pred", (8,))
+    if y_pred.dtype.kind not in "iu":
+        raise CheckFailed(f"predict returned labels of dtype {y_pred.dtype}; the docstring's convention is an "
+                          "integer array (np.argmax returns one)")

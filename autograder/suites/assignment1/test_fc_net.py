@@ -64,7 +64,7 @@ def ordered(params, order):
 
 
 def new_net(code, d, h, c, reg, params):
-    """A TwoLayerNet (student's or reference) with the given parameters, in its own key order."""
+    """A TwoLayerNet of `code` with the given parameters, in its own key order."""
     net = code.new(MOD, "TwoLayerNet", input_dim=d, hidden_dim=h, num_classes=c, weight_scale=1e-2, reg=reg)
     net.set("params", ordered(params, own_order(net)))
     return net
@@ -116,7 +116,7 @@ def _pair(value, what):
 
 def with_sandwich(student, X, y, p):
     """Scores, or (loss, grads), from the student's affine_relu_forward/backward, affine_forward/backward
-    and softmax_loss, composed as the reference net composes them."""
+    and softmax_loss, composed layer by layer: input - affine - relu - affine - softmax."""
     hidden, hidden_cache = _pair(student.function(UTILS, "affine_relu_forward")(X, p["W1"], p["b1"]),
                                  "affine_relu_forward")
     scores, scores_cache = _pair(student.function(LAYERS, "affine_forward")(hidden, p["W2"], p["b2"]),

@@ -289,8 +289,8 @@ def check_accuracy(predictions, labels, name, threshold):
     accuracy = float(np.mean(predictions == labels))
     if not accuracy >= threshold:
         raise CheckFailed(f"the classifier saved in {name} classifies {accuracy:.1%} of the grader's held-out "
-                          f"images correctly (on features computed with the reference features.py); this test "
-                          f"needs at least {threshold:.0%}")
+                          "images correctly (on features the grader computes with the course's own features.py); "
+                          f"this test needs at least {threshold:.0%}")
 
 
 # Shapes are checked against the saved statistics before any feature is computed.

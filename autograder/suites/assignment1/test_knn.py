@@ -29,7 +29,7 @@ SOURCE = ("cs231n", "classifiers", "k_nearest_neighbor.py")
 
 
 def trained(code, X_train, y_train):
-    """A KNearestNeighbor of `code` (student or reference) trained on the given data."""
+    """A KNearestNeighbor of `code` trained on the given data."""
     knn = code.new(MOD, CLASS)
     knn.call("train", X_train, y_train)
     return knn
