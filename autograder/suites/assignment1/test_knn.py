@@ -47,8 +47,9 @@ def assert_distances(got, expected, name="dists"):
     try:
         assert_close(got, expected, name)
     except CheckFailed as exc:
-        values = np.asarray(got, dtype=float)
-        if np.allclose(values, expected ** 2, rtol=1e-6, atol=1e-9) and np.any(expected > 1.5):
+        squared = (isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype.kind in "iuf"
+                   and np.any(expected > 1.5) and np.allclose(got, expected ** 2, rtol=1e-6, atol=1e-9))
+        if squared:
             raise CheckFailed(f"{exc}; your values are the squared distances: take the square root") from None
         raise
 

@@ -138,9 +138,13 @@ def example_losses(student, model, W, X, y):
     """Each training example's loss with its own label, from the model's own loss (reg=0)."""
     probe = student.new(MOD, model)
     probe.set("W", W)
-    losses = [unpack(probe.call("loss", X[i:i + 1], y[i:i + 1], 0.0), ["loss", "dW"], f"{model}.loss")[0]
-              for i in range(X.shape[0])]
-    return np.array([float(np.asarray(loss, dtype=float).reshape(-1)[0]) for loss in losses])
+    losses = []
+    for i in range(X.shape[0]):
+        loss = unpack(probe.call("loss", X[i:i + 1], y[i:i + 1], 0.0), ["loss", "dW"], f"{model}.loss")[0]
+        if not isinstance(loss, (int, float, np.generic, np.ndarray)) or np.size(loss) != 1:
+            raise CheckFailed(f"{model}.loss should return the loss as a number; it returned {describe(loss)}")
+        losses.append(float(np.asarray(loss, dtype=float).reshape(())))
+    return np.array(losses)
 
 
 @pytest.mark.points(2)
