@@ -329,7 +329,8 @@ def test_loss_with_large_scores(student, reference, rng):
     params = random_params(rng, 12, 8, 4, scale=400.0)
     got = call_loss(new_net(student, 12, 8, 4, 0.0, params), X, y)
     expected = new_net(reference, 12, 8, 4, 0.0, params).call("loss", X, y)
-    with case("TwoLayerNet.loss(X, y) with scores in the hundreds"):
+    with case("TwoLayerNet.loss(X, y) with scores in the hundreds (the softmax must subtract each row's "
+              "maximum before exp)"):
         assert_net_matches(got, expected, own_compositions(student, X, y, params))
 
 

@@ -58,6 +58,16 @@ def check_history(history, num_iters):
     return np.array(values)
 
 
+def assert_step(W, W0, step, name):
+    """W must be W0 - step (step = learning_rate * dW); says so when it went up the gradient instead."""
+    try:
+        assert_close(W, W0 - step, name)
+    except CheckFailed as exc:
+        if isinstance(W, np.ndarray) and W.shape == W0.shape and np.allclose(W, W0 + step, rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{exc}; W moved up the gradient: the step is W -= learning_rate * grad") from None
+        raise
+
+
 # ------------------------------------------------------------------ public
 
 @pytest.mark.public
@@ -90,11 +100,12 @@ def test_train_takes_gradient_steps(student, rng, model):
     classifier.set("W", W0)
     loss0, dW = unpack(classifier.call("loss", X[:batch_size], y[:batch_size], reg), ["loss", "dW"],
                        f"{model}.loss")
+    assert_array(dW, f"dW from {model}.loss", W0.shape)
     history = check_history(classifier.call("train", X, y, learning_rate=learning_rate, reg=reg,
                                             num_iters=1, batch_size=batch_size), 1)
     with case(f"{model}.train with one iteration"):
         assert_scalar_close(history[0], loss0, "the loss in the history (the minibatch loss before the step)")
-        assert_close(classifier.get("W"), W0 - learning_rate * dW, "W after the step")
+        assert_step(classifier.get("W"), W0, learning_rate * dW, "W after the step")
 
 
 @pytest.mark.public
