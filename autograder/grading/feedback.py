@@ -1,9 +1,10 @@
 """feedback.md: a submission's results written for the student.
 
 Built from results.json only (never from the pytest log), so it holds
-nothing a student may not see: per test ✓/✗, points and the student-safe
-message, grouped by suite file in the order the manifest lists the suites
-(the order of the notebooks), then the submission problems.
+nothing a student may not see: the modules that did not import (first: they
+explain every check that failed because of them), the submission problems,
+then per test ✓/✗, points and the student-safe message, grouped by suite
+file in the order the manifest lists the suites (the order of the notebooks).
 
 Every text that the student's code or files could have shaped (messages
 quoting their exceptions, what their code printed, notes) is rendered
@@ -35,6 +36,12 @@ def render_feedback(results, title, submission):
     lines = [f"# {title}: autograder feedback", "",
              f"Submission: `{_plain(submission)}`", "",
              f"**Score: {results['score']:g} / {maximum:g}**", ""]
+    imports = extra.get("import_problems", [])
+    if imports:
+        lines += ["## Your code could not be imported", "",
+                  "Every check that uses these modules failed for this reason alone; fix it first.", ""]
+        for problem in imports:
+            lines += [inert(problem), ""]
     problems = extra.get("problems", [])
     if problems:
         lines += ["## Problems with the submission", ""]

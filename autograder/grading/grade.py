@@ -108,7 +108,8 @@ def grade(assignment, submission_path, out_dir, isolation, roots, *, timeout_s=N
             # An incomplete run (time limit, crash) may be the machine's fault: no key, so it is retried.
             extra.update(complete=run.complete, cache_key=key if run.complete else None)
             results = build_results(run.tests, staged.problems, run.problem, time.monotonic() - started, extra,
-                                    status="graded" if run.complete else "incomplete", notes=run.notes)
+                                    status="graded" if run.complete else "incomplete", notes=run.notes,
+                                    import_problems=run.import_problems)
         write_text_atomic(out_dir / "feedback.md", render_feedback(results, manifest.title, name))
         write_json_atomic(out_dir / "results.json", results)
         return Outcome(results, cached=False)

@@ -11,6 +11,7 @@ before the process died or was killed stands:
     {"kind": "collect_error", "where": ..., "detail": ...}      (for the instructor)
     {"kind": "result", "id", "passed", "message", "output", "duration_s", "skipped"}
     {"kind": "notes", "notes": [...]}   (conversions of the student's values)
+    {"kind": "import_problems", "problems": [...]}   (student modules that did not import)
     {"kind": "finished", "exitstatus": n}
 
 Public tests run first, hidden tests after them: a public test's message is
@@ -34,12 +35,22 @@ it goes to the failure report in the instructor's log instead.
 
 A skipped test is recorded with the reason: grading treats it as a problem
 of the grader (something it needs is missing), never as the student's zero.
+
+A student module that does not import fails every test that uses it. That
+is reported once, at the top of the feedback ("import_problems"): the file,
+the line of the student's own file that failed, read here from the
+submission (never the exception's text, which the student's code wrote), and
+what to do; each test it failed says only that the module did not import.
 """
+import ast
+import builtins
 import json
 import os
+import re
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +70,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     path = config.getoption("--grading-results")
     if path:
-        config.pluginmanager.register(Recorder(path), "grading-recorder")
+        root = config.getoption("--student-root", default=None)
+        config.pluginmanager.register(Recorder(path, root), "grading-recorder")
         _stop_when_orphaned()
 
 
@@ -125,8 +137,107 @@ def excerpt(text):
     return "\n".join(kept)
 
 
+# ---- a student module that does not import ------------------------------------------------
+
+# "importing cs231n.layers raised ModuleNotFoundError: ..." (the sandbox worker's words)
+IMPORT_FAILED = re.compile(r"importing (cs231n(?:\.\w+)+) raised (\w+)")
+SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
+STANDARD_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                       if isinstance(value, type) and issubclass(value, BaseException)}
+# What to do about a module the course environment lacks, by its top-level package.
+MISSING_MODULE_HINTS = {
+    "past": "it is Python 2 compatibility code (the old starter code's); remove the import and use range "
+            "where the code says xrange",
+    "future": "it is Python 2 compatibility code; remove the import",
+    "six": "it is Python 2 compatibility code; remove the import",
+    "scipy": "use NumPy instead (for example np.linalg, or write the computation yourself)",
+}
+
+
+def module_file(root, module):
+    """The submission's file of dotted `module` (a module or a package's __init__.py), or None."""
+    base = Path(root).joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path):
+    """[(line, {names it imports, dotted, with their parents})] of the import statements in `path`."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        parents = {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2)}
+        if parents:
+            found.append((node.lineno, parents))
+    return found
+
+
+def _line(path, number):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    text = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def import_report(root, module, kind, message):
+    """One paragraph for the student about `module`, which raised `kind` when imported.
+
+    The line shown is found in the student's own files: for a module that does
+    not exist, the import statement naming it (in the failing module or a
+    module it imports); otherwise the line the message points to, in the
+    failing module. `message` (written by the student's code) only picks the
+    line; none of its text is shown.
+    """
+    kind = kind if kind in STANDARD_EXCEPTIONS else "an exception"
+    own = module_file(root, module)
+    files = ([own] if own else []) + sorted(p for p in Path(root).glob("cs231n/**/*.py") if p != own)
+    rel = lambda path: path.relative_to(root).as_posix()
+    missing = re.search(r"No module named '([\w.]+)'", message)
+    if missing:
+        name = missing.group(1)
+        for path in files:
+            for number, names in _imports(path):
+                if name in names:
+                    top = name.split(".")[0]
+                    hint = MISSING_MODULE_HINTS.get(top, "remove the import, or use NumPy instead")
+                    return (f"{rel(path)}, line {number}: `{_line(path, number)}` raised {kind} (No module "
+                            f"named {name!r}): the course environment does not have it. What to do: {hint}.")
+    absent = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", message)
+    if absent:
+        name = f"{absent.group(2)}.{absent.group(1)}"
+        for path in files:
+            for number, names in _imports(path):
+                if name in names:
+                    return (f"{rel(path)}, line {number}: `{_line(path, number)}` raised {kind}: the course "
+                            f"environment's {absent.group(2)} has no {absent.group(1)!r} (newer versions removed "
+                            "or moved it). What to do: remove the import and write that part with NumPy.")
+    located = re.search(r"\(at ([\w.-]+\.py), line (\d+)\)", message)
+    if own and located and located.group(1) == own.name:
+        number = int(located.group(2))
+        return (f"{rel(own)}, line {number}: `{_line(own, number)}` raised {kind} when {module} was imported. "
+                "Code at the top level of a module runs when it is imported: fix that line (or move it into a "
+                "function).")
+    where = rel(own) if own else module
+    return (f"{where}: importing {module} raised {kind}. Run `import {module}` in a notebook to see where, "
+            "and fix that line.")
+
+
 class Recorder:
-    def __init__(self, path):
+    def __init__(self, path, student_root=None):
+        self.student_root = student_root
+        self.import_failures = {}   # module -> (exception class name, full message), first seen
         self.file = open(path, "a", encoding="utf-8")
         self.pending = {}   # nodeid -> partial record, filled phase by phase
         self.info = {}      # nodeid -> (points, public)
@@ -172,6 +283,13 @@ class Recorder:
             public = (self.info.get(item.nodeid) or marker_info(item))[1]
             exc = call.excinfo.value if call.excinfo is not None else None
             record["message"] = student_message(exc, public, call.when) if exc is not None else INTERNAL_ERROR
+            failed_import = IMPORT_FAILED.match(str(exc)) if isinstance(exc, StudentCodeError) else None
+            # A syntax error is already a problem of the submission (submission.py says where).
+            if failed_import and self.student_root and failed_import.group(2) not in SYNTAX_ERRORS:
+                module = failed_import.group(1)
+                self.import_failures.setdefault(module, (failed_import.group(2), str(exc)))
+                record["message"] = (f"not run: {module} could not be imported (see the top of this feedback: "
+                                     "Your code could not be imported)")
             printed = printed_so_far(item)[self.printed_before.get(item.nodeid, 0):]
             if printed:
                 report.sections.append(("Captured output of the student's code", printed))
@@ -192,6 +310,10 @@ class Recorder:
             self.write(record)
 
     def pytest_sessionfinish(self, session, exitstatus):
+        if self.import_failures:
+            problems = [import_report(self.student_root, module, kind, message)
+                        for module, (kind, message) in sorted(self.import_failures.items())]
+            self.write({"kind": "import_problems", "problems": [_cap(p, 600) for p in dict.fromkeys(problems)]})
         notes = getattr(self.student, "notes", None)
         if isinstance(notes, list) and notes:
             self.write({"kind": "notes", "notes": [_cap(n, 300) for n in notes[:10]]})

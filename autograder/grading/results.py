@@ -35,11 +35,16 @@ GRADER_FAILED = ("The autograder failed on this submission for a reason that is 
                  "the course staff will look into it and regrade.")
 
 
-def summary(tests, problems, run_problem, notes=()):
+IMPORT_HEADING = "Your code could not be imported, so every check that uses it failed:"
+
+
+def summary(tests, problems, run_problem, notes=(), import_problems=()):
     score = sum(t.points for t in tests if t.passed)
     total = sum(t.points for t in tests)
     lines = [f"Autograder score: {score:g} / {total:g} ({sum(t.passed for t in tests)} of {len(tests)} checks "
              "passed)."] if tests else []
+    if import_problems:
+        lines += [IMPORT_HEADING] + [f"- {problem}" for problem in import_problems]
     lines += problems
     if run_problem:
         lines.append(run_problem)
@@ -58,14 +63,16 @@ def not_graded_results(tests, message, problems, status, extra_data):
     return build_results(tests, problems, "", 0.0, extra_data, status=status)
 
 
-def build_results(tests, problems, run_problem, execution_time_s, extra_data, status="graded", notes=()):
-    """The results.json content. `tests` are `run_suite.TestResult`s, in suite order."""
+def build_results(tests, problems, run_problem, execution_time_s, extra_data, status="graded", notes=(),
+                  import_problems=()):
+    """The results.json content. `tests` are `run_suite.TestResult`s, in suite order; `import_problems`
+    (one line per student module that did not import) come first, right after the score."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
     return {
         "score": float(sum(t.points for t in tests if t.passed)),
         "execution_time": int(round(execution_time_s)),
-        "output": summary(tests, problems, run_problem, notes),
+        "output": summary(tests, problems, run_problem, notes, import_problems),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         # Plain text: messages quote what a student's code wrote, which must never render as markup.
@@ -81,7 +88,7 @@ def build_results(tests, problems, run_problem, execution_time_s, extra_data, st
         } for t in tests],
         "extra_data": dict(extra_data, status=status, max_score=float(sum(t.points for t in tests)),
                            problems=list(problems) + ([run_problem] if run_problem else []),
-                           notes=list(notes)),
+                           notes=list(notes), import_problems=list(import_problems)),
     }
 
 

@@ -56,6 +56,7 @@ class SuiteRun:
     problem: str = ""       # for the student, when it did not
     wall_s: float = 0.0
     notes: list = field(default_factory=list)   # conversions of the student's values, for the student
+    import_problems: list = field(default_factory=list)   # student modules that did not import, for the student
 
 
 def pytest_command(roots, manifest, student_root, isolation, results_file, collect_only=False, salt=""):
@@ -243,8 +244,9 @@ def run_suite(roots, manifest, student_root, isolation="auto", timeout_s=900, lo
     reported = {r["id"] for r in records if r["kind"] == "result"}
     finished = any(r["kind"] == "finished" for r in records)
     notes = [n for r in records if r["kind"] == "notes" for n in r["notes"]]
+    imports = [str(p) for r in records if r["kind"] == "import_problems" for p in r["problems"]]
     run = SuiteRun(list(tests.values()), complete=finished and returncode in (0, 1), wall_s=wall_s,
-                   notes=list(dict.fromkeys(notes))[:10])
+                   notes=list(dict.fromkeys(notes))[:10], import_problems=list(dict.fromkeys(imports))[:10])
     if not run.complete:
         if returncode is None:
             run.problem = (f"Grading stopped at the time limit of {timeout_s:.0f} s; checks that had not "

@@ -6,7 +6,7 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, assert_array, assert_close,
+from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
                                 assert_equal_labels, assert_scalar_close, case, describe,
                                 load_saved_arrays, unpack)
 
@@ -39,6 +39,16 @@ def check_history(history, num_iters):
     return np.array(values)
 
 
+def assert_step(W, W0, step, name):
+    """W must be W0 - step (step = learning_rate * dW); says so when it went up the gradient instead."""
+    try:
+        assert_close(W, W0 - step, name)
+    except CheckFailed as exc:
+        if isinstance(W, np.ndarray) and W.shape == W0.shape and np.allclose(W, W0 + step, rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{exc}; W moved up the gradient: the step is W -= learning_rate * grad") from None
+        raise
+
+
 @pytest.mark.public
 @pytest.mark.points(1)
 @pytest.mark.parametrize("model", MODELS)
@@ -69,11 +79,12 @@ def test_train_takes_gradient_steps(student, rng, model):
     classifier.set("W", W0)
     loss0, dW = unpack(classifier.call("loss", X[:batch_size], y[:batch_size], reg), ["loss", "dW"],
                        f"{model}.loss")
+    assert_array(dW, f"dW from {model}.loss", W0.shape)
     history = check_history(classifier.call("train", X, y, learning_rate=learning_rate, reg=reg,
                                             num_iters=1, batch_size=batch_size), 1)
     with case(f"{model}.train with one iteration"):
         assert_scalar_close(history[0], loss0, "the loss in the history (the minibatch loss before the step)")
-        assert_close(classifier.get("W"), W0 - learning_rate * dW, "W after the step")
+        assert_step(classifier.get("W"), W0, learning_rate * dW, "W after the step")
 
 
 @pytest.mark.public
@@ -87,3 +98,16 @@ def test_predict_takes_best_score(student, rng, model):
         classifier.set("W", W)
         with case(f"{model}.predict on {n} examples with {c} classes"):
             assert_equal_labels(classifier.call("predict", X), np.argmax(X.dot(W), axis=1), "y_pred")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_predict_returns_integer_labels(student, rng):
+    """The docstring's convention: y_pred is an integer array (float labels fail as indices)."""
+    classifier = student.new(MOD, "LinearSVM")
+    classifier.set("W", rng.standard_normal((6, 3)))
+    y_pred = classifier.call("predict", rng.standard_normal((8, 6)))
+    assert_array(y_pred, "y_pred", (8,))
+    if y_pred.dtype.kind not in "iu":
+        raise CheckFailed(f"predict returned labels of dtype {y_pred.dtype}; the docstring's convention is an "
+                          "integer array (np.argmax returns one)")
