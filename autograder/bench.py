@@ -28,13 +28,13 @@ Use --batch-size 4 --repeat 1 for a quick check.
 import argparse
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +42,7 @@ import numpy as np
 
 from autograder.grading import grade_batch, grade_submission
 from autograder.samples import build_all
+from course import Roots, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "docs" / "BENCHMARKS.md"
@@ -97,17 +98,16 @@ def scoped_reference(assignment, suites, dest):
     if suites is None:
         return REPO / "source"
     shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
-    lines = (REPO / "source" / assignment / "assignment.toml").read_text().splitlines()
+    text = (REPO / "source" / assignment / "assignment.toml").read_text()
     listed = "suites = [" + ", ".join(f'"{name}"' for name in suites) + "]"
     (dest / assignment).mkdir(parents=True)
     (dest / assignment / "assignment.toml").write_text(
-        "\n".join(listed if line.startswith("suites =") else line for line in lines) + "\n")
+        re.sub(r"^suites\s*=\s*\[.*?\]", lambda _: listed, text, count=1, flags=re.DOTALL | re.MULTILINE))
     return dest
 
 
 def manifest_suites(assignment):
-    with open(REPO / "source" / assignment / "assignment.toml", "rb") as f:
-        return tomllib.load(f)["suites"]
+    return list(load_manifest(Roots.of_repo(), assignment).suites)
 
 
 # ---- 1, 2. one submission -------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .manifest import Roots, load_manifest
+from course import Roots, load_manifest
 
 
 def execute_notebook(path, source_root, timeout_per_cell_s=900):

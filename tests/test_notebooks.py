@@ -11,12 +11,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course import Roots, assignment_names, load_manifest
 from release.execute import execute_notebook
-from release.manifest import Roots, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = Roots.of_repo()
-MANIFEST = load_manifest(ROOTS, "assignment1")
+NOTEBOOKS = [(load_manifest(ROOTS, name), notebook) for name in assignment_names(ROOTS)
+             for notebook in load_manifest(ROOTS, name).notebooks]
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,18 +27,18 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("notebook", MANIFEST.notebooks)
-def test_notebook_executes_with_the_reference(notebook, tmp_path, monkeypatch):
+@pytest.mark.parametrize("manifest, notebook", NOTEBOOKS, ids=[f"{m.name}/{n}" for m, n in NOTEBOOKS])
+def test_notebook_executes_with_the_reference(manifest, notebook, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))  # execute_notebook extends it
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # steady on a shared 2-core machine
     copy = tmp_path / notebook
-    shutil.copy(MANIFEST.folder / notebook, copy)
+    shutil.copy(manifest.folder / notebook, copy)
     execute_notebook(copy, ROOTS.source)
     executed = nbformat.read(copy, as_version=4)
     errors = [o for cell in executed.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     stem = notebook.removesuffix(".ipynb")
-    saved = [a for a in MANIFEST.submit_artifacts if Path(a).name.startswith(stem)]
+    saved = [a for a in manifest.submit_artifacts if Path(a).name.startswith(stem)]
     for artifact in saved:
         assert (tmp_path / artifact).is_file(), f"{notebook} did not save {artifact}"

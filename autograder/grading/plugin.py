@@ -7,22 +7,33 @@ Loaded by `run_suite` in the trusted grading process:
 FILE receives JSON lines, flushed one at a time, so whatever was written
 before the process died or was killed stands:
 
-    {"kind": "collected", "tests": [{"id", "file", "points", "public"}, ...]}
+    {"kind": "collected", "tests": [{"id", "file", "points", "public"}, ...]}   (suite order)
     {"kind": "collect_error", "where": ..., "detail": ...}      (for the instructor)
-    {"kind": "result", "id", "passed", "message", "output", "duration_s"}
+    {"kind": "result", "id", "passed", "message", "output", "duration_s", "skipped"}
+    {"kind": "notes", "notes": [...]}   (conversions of the student's values)
     {"kind": "finished", "exitstatus": n}
 
-`message` is built only from what is meant for students: str() of a
-`CheckFailed` or `StudentCodeError`, whose texts never hold test inputs or
-expected values. Any other exception in a hidden test (a plain assert, a bug
-in the test) becomes a generic line: pytest's assertion rewriting,
-tracebacks and test source never reach the record. Public tests are shipped
-to students, so for them the exception type and first line are shown.
+Public tests run first, hidden tests after them: a public test's message is
+visible at once, so it must never run in a worker that has already seen
+hidden inputs. Results are reported in suite order all the same.
+
+`message` is built only from what is meant for students. Public tests:
+str() of a `CheckFailed` or `StudentCodeError` (the text of the student's own
+exception included), or the type and first line of any other exception.
+Hidden tests: str() of a `CheckFailed` (written by the suites, never holding
+inputs or expected values), the `brief` of a `StudentCodeError` (which call
+failed, the exception's class and the student's line, without the text the
+student's code wrote, which could echo hidden inputs), and a generic line
+for anything else (a plain assert, a bug in the test): pytest's assertion
+rewriting, tracebacks and test source never reach the record.
 
 `output` is the last few lines the student's code printed during a failed
 *public* test (from the `student` fixture's `output()`, when it has one).
 For hidden tests it is left out, since code can print its hidden inputs;
 it goes to the failure report in the instructor's log instead.
+
+A skipped test is recorded with the reason: grading treats it as a problem
+of the grader (something it needs is missing), never as the student's zero.
 """
 import json
 import os
@@ -80,6 +91,8 @@ def _cap(text, limit=MAX_MESSAGE_CHARS):
 
 def student_message(exc, public, when):
     """The one message a student sees for a failed test (see module docstring)."""
+    if isinstance(exc, StudentCodeError) and not public:
+        return _cap(exc.brief) or f"{type(exc).__name__} (no message)"
     if isinstance(exc, (CheckFailed, StudentCodeError)):
         return _cap(exc) or f"{type(exc).__name__} (no message)"
     if public and when == "call":
@@ -118,6 +131,8 @@ class Recorder:
         self.pending = {}   # nodeid -> partial record, filled phase by phase
         self.info = {}      # nodeid -> (points, public)
         self.printed_before = {}  # nodeid -> length of the student's output when the test body started
+        self.suite_order = []     # the items as collected, before public tests are moved first
+        self.student = None       # the `student` fixture's value, for its notes
 
     def write(self, record):
         self.file.write(json.dumps(record) + "\n")
@@ -127,9 +142,14 @@ class Recorder:
         if report.failed:
             self.write({"kind": "collect_error", "where": report.nodeid, "detail": str(report.longrepr)[-4000:]})
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        self.suite_order = list(items)
+        items[:] = sorted(items, key=lambda item: not marker_info(item)[1])  # stable: public first
+
     def pytest_collection_finish(self, session):
         tests = []
-        for item in session.items:
+        for item in self.suite_order or session.items:
             points, public = self.info[item.nodeid] = marker_info(item)
             tests.append({"id": item.nodeid, "file": item.nodeid.split("::")[0].rsplit("/", 1)[-1],
                           "points": points, "public": public})
@@ -160,6 +180,10 @@ class Recorder:
         elif report.skipped and record["passed"]:
             record["passed"] = False
             record["message"] = "this check did not run (skipped)"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            record["skipped"] = _cap(str(reason).removeprefix("Skipped: "), 500) or "skipped"
+        if self.student is None:
+            self.student = getattr(item, "funcargs", {}).get("student")
 
     def pytest_runtest_logfinish(self, nodeid):
         record = self.pending.pop(nodeid, None)
@@ -168,5 +192,8 @@ class Recorder:
             self.write(record)
 
     def pytest_sessionfinish(self, session, exitstatus):
+        notes = getattr(self.student, "notes", None)
+        if isinstance(notes, list) and notes:
+            self.write({"kind": "notes", "notes": [_cap(n, 300) for n in notes[:10]]})
         self.write({"kind": "finished", "exitstatus": int(exitstatus)})
         self.file.close()

@@ -6,8 +6,8 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close, load_saved_arrays)
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_scalar_close, case,
+                                load_saved_arrays)
 
 MOD = "cs231n.features"
 

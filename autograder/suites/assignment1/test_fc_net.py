@@ -7,36 +7,26 @@ parameters themselves with model.set("params", ...), so after the
 initialization tests nothing depends on the student's random numbers.
 
 The last tests score the parameters the notebook saves
-(artifacts/two_layer_net_best.npz: W1, b1, W2, b2) on the CIFAR-10 test split
-that get_CIFAR10_data() returns, with the reference forward pass, in the
-grader's process. They are skipped when CIFAR-10 is not installed.
+(artifacts/two_layer_net_best.npz: W1, b1, W2, b2) on the grader's held-out
+images (data/heldout.py: CIFAR-10 test images moved and mirrored, which
+students do not have), preprocessed as get_CIFAR10_data() does, with the
+reference forward pass, in the grader's process.
 """
-import contextlib
 
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close, describe, load_saved_arrays, numerical_gradient,
-                                unpack)
+from autograder.testkit import (CheckFailed, assert_array, assert_close,
+                                assert_scalar_close, case, describe, load_saved_arrays,
+                                numerical_gradient, unpack)
 
 MOD = "cs231n.classifiers.fc_net"
-DATA = "cs231n.data_utils"
 PARAMS = ("W1", "b1", "W2", "b2")
 GRAD_TOL = 1e-6
 
 ARTIFACT, NOTEBOOK = "artifacts/two_layer_net_best.npz", "two_layer_net.ipynb"
 CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32, 10
 MAX_ARTIFACT_BYTES = 256 * 2**20  # a net with H = 10000 hidden units is about 250 MiB
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def random_params(rng, d, h, c, scale=1.0):
@@ -266,21 +256,18 @@ def load_saved_net(path):
 
 
 @pytest.fixture(scope="module")
-def cifar10_test(reference):
-    """(X_test, y_test) exactly as get_CIFAR10_data() gives them to the notebook."""
-    try:
-        reference.function(DATA, "cifar10_dir")()
-    except StudentCodeError:
-        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
-                    "the saved net cannot be scored without its test split")
-    data = reference.function(DATA, "get_CIFAR10_data")()
-    return data["X_test"], data["y_test"]
+def heldout_images(cifar10_heldout):
+    """(X (N, 3, 32, 32) float32, y (N,)): the held-out images preprocessed as
+    get_CIFAR10_data() preprocesses the notebook's data (minus the mean training image,
+    channels first)."""
+    X = cifar10_heldout.X.astype(np.float32) - cifar10_heldout.train_mean.astype(np.float32)
+    return np.ascontiguousarray(X.transpose(0, 3, 1, 2)), cifar10_heldout.y
 
 
-def saved_net_accuracy(artifact_path, reference, cifar10_test):
+def saved_net_accuracy(artifact_path, reference, heldout_images):
     """Test accuracy of the saved net, computed with the reference forward pass."""
     params = load_saved_net(artifact_path(ARTIFACT))
-    X_test, y_test = cifar10_test
+    X_test, y_test = heldout_images
     hidden = params["W1"].shape[1]
     net = reference.new(MOD, "TwoLayerNet", input_dim=CIFAR10_DIM, hidden_dim=hidden,
                         num_classes=CIFAR10_CLASSES)
@@ -289,18 +276,19 @@ def saved_net_accuracy(artifact_path, reference, cifar10_test):
     return float(np.mean(np.argmax(scores, axis=1) == y_test))
 
 
-def check_accuracy(artifact_path, reference, cifar10_test, threshold):
-    accuracy = saved_net_accuracy(artifact_path, reference, cifar10_test)
+def check_accuracy(artifact_path, reference, heldout_images, once, threshold):
+    accuracy = once(ARTIFACT, lambda: saved_net_accuracy(artifact_path, reference, heldout_images))
     if not accuracy >= threshold:
-        raise CheckFailed(f"the net saved in {ARTIFACT} classifies {accuracy:.1%} of the test images "
-                          f"correctly; this test needs at least {threshold:.0%}")
+        raise CheckFailed(f"the net saved in {ARTIFACT} classifies {accuracy:.1%} of the grader's held-out "
+                          f"images correctly; this test needs at least {threshold:.0%}")
 
 
+# The reference notebook's net scores 49% on the held-out images (52% on the test split).
 @pytest.mark.points(1)
-def test_saved_net_reaches_45_percent(artifact_path, reference, cifar10_test):
-    check_accuracy(artifact_path, reference, cifar10_test, 0.45)
+def test_saved_net_reaches_44_percent(artifact_path, reference, heldout_images, once):
+    check_accuracy(artifact_path, reference, heldout_images, once, 0.44)
 
 
 @pytest.mark.points(2)
-def test_saved_net_reaches_50_percent(artifact_path, reference, cifar10_test):
-    check_accuracy(artifact_path, reference, cifar10_test, 0.50)
+def test_saved_net_reaches_47_percent(artifact_path, reference, heldout_images, once):
+    check_accuracy(artifact_path, reference, heldout_images, once, 0.47)

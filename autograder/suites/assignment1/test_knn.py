@@ -12,26 +12,16 @@ end to end, and read the submitted source to check that the no-loop version
 has no loops and does not call the other versions.
 """
 import ast
-import contextlib
 
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, assert_equal_labels
+from autograder.testkit import CheckFailed, assert_array, assert_close, assert_equal_labels, case
 
 MOD = "cs231n.classifiers.k_nearest_neighbor"
 CLASS = "KNearestNeighbor"
 VERSIONS = ("compute_distances_two_loops", "compute_distances_one_loop", "compute_distances_no_loops")
 SOURCE = ("cs231n", "classifiers", "k_nearest_neighbor.py")
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def trained(code, X_train, y_train):

@@ -11,26 +11,16 @@ student's own forward passes; hidden tests compare with the reference on
 inputs of several shapes (N = 1, examples with more than one dimension,
 exact zeros for ReLU, very large scores for the losses).
 """
-import contextlib
 
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_scalar_close,
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_scalar_close, case,
                                 numerical_gradient, unpack)
 
 MOD = "cs231n.layers"
 UTILS = "cs231n.layer_utils"
 GRAD_TOL = 1e-6  # numerical vs analytic gradient, relative, with h = 1e-5 in float64
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def affine_problem(rng, n, example_shape, m):

@@ -9,22 +9,18 @@ history is then the loss of one sampled example, or an average of such).
 
 The last tests score the models svm.ipynb and softmax.ipynb save
 (artifacts/svm_best.npz, artifacts/softmax_best.npz, each holding W of shape
-(3073, 10)) on the CIFAR-10 test split, preprocessed here, in the grader's
-process, exactly as the notebooks do it.
+(3073, 10)) on the grader's held-out images (data/heldout.py), preprocessed
+here, in the grader's process, exactly as the notebooks preprocess theirs.
 """
-import contextlib
-import os
 
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_equal_labels, assert_scalar_close, describe, load_saved_arrays,
-                                unpack)
+from autograder.testkit import (CheckFailed, assert_array, assert_close,
+                                assert_equal_labels, assert_scalar_close, case, describe,
+                                load_saved_arrays, unpack)
 
 MOD = "cs231n.classifiers.linear_classifier"
-DATA = "cs231n.data_utils"
-NUM_TRAINING, NUM_TEST = 49000, 1000   # the notebooks' training and test splits
 CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32 + 1, 10   # pixels plus the bias column
 MAX_ARTIFACT_BYTES = 16 * 2**20        # W is 3073 x 10 float64: 240 KiB
 MODELS = ("LinearSVM", "Softmax")
@@ -32,15 +28,6 @@ LOSS_OF = {
     "LinearSVM": ("cs231n.classifiers.linear_svm", "svm_loss_vectorized"),
     "Softmax": ("cs231n.classifiers.softmax", "softmax_loss_vectorized"),
 }
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def repeated_example(rng, n, d, c):
@@ -223,32 +210,13 @@ def test_predict_on_more_shapes(student, rng):
 # ------------------------------------------------------------------ the saved models
 
 @pytest.fixture(scope="module")
-def cifar10_test_rows(reference):
-    """(X_test, y_test) exactly as svm.ipynb and softmax.ipynb preprocess them.
-
-    X_test: the first 1000 test images as rows of 3072 pixels (float64), minus
-    the mean row of the first 49000 training images, then a column of ones
-    appended last (the bias trick): shape (1000, 3073). y_test: shape (1000,).
-    The mean is accumulated batch by batch so that at most one batch is in
-    memory; it equals the notebooks' X_train.mean(axis=0) up to rounding.
-    """
-    try:
-        root = reference.function(DATA, "cifar10_dir")()
-    except StudentCodeError:
-        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
-                    "the saved models cannot be scored without its test split")
-    load_batch = reference.function(DATA, "load_CIFAR_batch")
-    total, count, batch = np.zeros(CIFAR10_DIM - 1), 0, 1
-    while count < NUM_TRAINING:
-        X, _ = load_batch(os.path.join(root, f"data_batch_{batch}"))
-        rows = X.reshape(X.shape[0], -1)[:NUM_TRAINING - count]
-        total += rows.sum(axis=0)
-        count += rows.shape[0]
-        batch += 1
-    mean_image = total / NUM_TRAINING
-    X, y = load_batch(os.path.join(root, "test_batch"))
-    X_test = X[:NUM_TEST].reshape(NUM_TEST, -1) - mean_image
-    return np.hstack([X_test, np.ones((NUM_TEST, 1))]), y[:NUM_TEST]
+def heldout_rows(cifar10_heldout):
+    """(X (N, 3073), y (N,)): the held-out images preprocessed as svm.ipynb and softmax.ipynb
+    preprocess theirs: rows of 3072 pixels (float64) minus the mean of the first 49000
+    training images, then a column of ones appended last (the bias trick)."""
+    X = cifar10_heldout.X.reshape(len(cifar10_heldout.y), -1).astype(np.float64)
+    X -= cifar10_heldout.train_mean.reshape(-1)
+    return np.hstack([X, np.ones((X.shape[0], 1))]), cifar10_heldout.y
 
 
 def load_saved_weights(path, artifact, notebook):
@@ -263,13 +231,17 @@ def load_saved_weights(path, artifact, notebook):
     return W
 
 
-def check_saved_accuracy(artifact_path, cifar10_test_rows, artifact, notebook, threshold):
+def saved_accuracy(artifact_path, heldout_rows, artifact, notebook):
     W = load_saved_weights(artifact_path(artifact), artifact, notebook)
-    X_test, y_test = cifar10_test_rows
-    accuracy = float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
+    X_test, y_test = heldout_rows
+    return float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
+
+
+def check_saved_accuracy(artifact_path, heldout_rows, once, artifact, notebook, threshold):
+    accuracy = once(artifact, lambda: saved_accuracy(artifact_path, heldout_rows, artifact, notebook))
     if not accuracy >= threshold:
-        raise CheckFailed(f"the weights saved in {artifact} classify {accuracy:.1%} of the test "
-                          f"images correctly; this test needs at least {threshold:.0%} (the images "
+        raise CheckFailed(f"the weights saved in {artifact} classify {accuracy:.1%} of the grader's "
+                          f"held-out images correctly; this test needs at least {threshold:.0%} (the images "
                           "preprocessed as in the notebook: minus the mean training image, bias column last)")
 
 
@@ -277,23 +249,23 @@ SVM_ARTIFACT, SVM_NOTEBOOK = "artifacts/svm_best.npz", "svm.ipynb"
 SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK = "artifacts/softmax_best.npz", "softmax.ipynb"
 
 
-# The reference notebooks' models score about 37% on this split; the top tier
-# leaves room for the noise of SGD and of a 1,000-image test split.
+# The reference notebooks' models score 36.1% (SVM) and 36.8% (softmax) on the
+# held-out images, 36.9% and 37.0% on the test split.
 @pytest.mark.points(1)
-def test_saved_svm_reaches_34_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
+def test_saved_svm_reaches_33_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SVM_ARTIFACT, SVM_NOTEBOOK, 0.33)
 
 
 @pytest.mark.points(2)
-def test_saved_svm_reaches_36_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.36)
+def test_saved_svm_reaches_35_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SVM_ARTIFACT, SVM_NOTEBOOK, 0.35)
 
 
 @pytest.mark.points(1)
-def test_saved_softmax_reaches_34_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.34)
+def test_saved_softmax_reaches_33_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.33)
 
 
 @pytest.mark.points(2)
-def test_saved_softmax_reaches_36_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.36)
+def test_saved_softmax_reaches_35_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.35)

@@ -6,25 +6,16 @@ Public tests check each version against a numerical gradient, against a value
 known by hand and against each other; hidden tests compare both with the
 reference on inputs of several shapes, with and without regularization.
 """
-import contextlib
 
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, assert_scalar_close, numerical_gradient, unpack
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_scalar_close, case,
+                                numerical_gradient, unpack)
 
 MOD = "cs231n.classifiers.linear_svm"
 VERSIONS = ("svm_loss_naive", "svm_loss_vectorized")
 REGS = (0.0, 0.37)
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def problem(rng, n, d, c, labels=None):
