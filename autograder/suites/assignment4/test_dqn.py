@@ -1,11 +1,11 @@
 """DQN targets, the Huber TD loss and target-network updates (cs231n/rl/dqn.py).
 
 Students write dqn_targets, double_dqn_targets, huber_td_loss, hard_update
-and polyak_update, in PyTorch. The tests call them through the given helpers
-of cs231n.rl.torch_calls, which run beside the code under test: `call` turns
-NumPy arrays into (float64) tensors and backpropagates a returned scalar;
-`call_network_update` builds two MLPs from arrays, calls the update and
-sends back both networks' parameters. Hidden cases: dones in the middle of a
+and polyak_update, in PyTorch. Tensors travel to the code under test by
+value (float64 here); `.grad(..., wrt=...)` runs autograd there. The
+target-network updates get two MLPs (cs231n/rl/networks.py) built on the
+side of the code under test from the test's arrays, and the test reads both
+networks' parameters back afterwards. Hidden cases: dones in the middle of a
 batch, gamma 0 and 1, batches where Double DQN's choice differs from the
 target network's own best action, TD errors on both sides of delta, and tau
 0, between and 1.
@@ -14,11 +14,12 @@ import contextlib
 
 import numpy as np
 import pytest
+import torch
 
-from autograder.testkit import CheckFailed, assert_close, assert_scalar_close, numerical_gradient
+from autograder.testkit import CheckFailed, assert_close, assert_scalar_close, describe, numerical_gradient
 
 MOD = "cs231n.rl.dqn"
-CALLS = "cs231n.rl.torch_calls"
+NETWORKS = "cs231n.rl.networks"
 SIZES = [(1, 2), (6, 3), (64, 2), (257, 5)]
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 
@@ -33,28 +34,30 @@ def case(description):
 
 
 def call(code, function, args, grad_args=()):
-    """(description of the result, [gradients]) of MOD.function(*args) on `code`'s side."""
-    out = code.function(CALLS, "call")(MOD, function, list(args), list(grad_args))
-    if not out["result"]["tensor"]:
-        raise CheckFailed(f"{function} should return a torch tensor; it returned a {out['result']['type']}")
-    return out["result"], out["grads"]
+    """(the result as an array, [gradients as arrays]) of MOD.function(*args), arrays sent as tensors."""
+    args = [torch.as_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    if grad_args:
+        value, grads = code.function(MOD, function).grad(*args, wrt=tuple(grad_args))
+    else:
+        value, grads = code.function(MOD, function)(*args), ()
+    if not isinstance(value, torch.Tensor):
+        raise CheckFailed(f"{function} should return a torch tensor; it returned {describe(value)}")
+    return value.numpy(), [g.numpy() for g in grads]
 
 
 def targets_of(code, function, args, batch_size):
-    result, _ = call(code, function, args)
-    if result["shape"] != [batch_size]:
+    value, _ = call(code, function, args)
+    if value.shape != (batch_size,):
         raise CheckFailed(f"{function} should return a tensor of shape ({batch_size},); it returned shape "
-                          f"{tuple(result['shape'])}")
-    return result["value"]
+                          f"{value.shape}")
+    return value
 
 
 def loss_of(code, args, grad_args=()):
-    result, grads = call(code, "huber_td_loss", args, grad_args)
-    if result["shape"] not in ([], [1]):
-        raise CheckFailed(f"huber_td_loss should return a scalar tensor; it returned shape {tuple(result['shape'])}")
-    if grad_args and not result["requires_grad"]:
-        raise CheckFailed("the loss from huber_td_loss does not require grad: keep every step in torch")
-    return float(np.asarray(result["value"]).reshape(())), grads
+    value, grads = call(code, "huber_td_loss", args, grad_args)
+    if value.size != 1 or value.ndim > 1:
+        raise CheckFailed(f"huber_td_loss should return a scalar tensor; it returned shape {value.shape}")
+    return float(value.reshape(())), grads
 
 
 def transitions(rng, b, a):
@@ -69,8 +72,20 @@ def network_arrays(rng, d=3, h=5, k=2):
     return {name: rng.standard_normal(shape) for name, shape in shapes.items()}
 
 
-def update(code, function, target, online, *args):
-    return code.function(CALLS, "call_network_update")(MOD, function, target, online, *args)
+def network(code, arrays):
+    """An MLP (float64) holding `arrays`, built where the code under test runs."""
+    d, h = arrays["W1"].shape
+    net = code.new(NETWORKS, "MLP", d, arrays["W3"].shape[1], h)
+    net.call("double")
+    net.call("load_arrays", arrays)
+    return net
+
+
+def update(code, function, target_arrays, online_arrays, *args):
+    """Both networks' parameters after MOD.function(target, online, *args)."""
+    target, online = network(code, target_arrays), network(code, online_arrays)
+    code.function(MOD, function)(target, online, *args)
+    return {"target": target.call("to_arrays"), "online": online.call("to_arrays")}
 
 
 def check_networks(got, expected, what):
@@ -117,7 +132,7 @@ def test_huber_td_loss_gradient_matches_numerical(student, rng):
     actions, targets = rng.integers(0, 3, size=5), 2.0 * rng.standard_normal(5)
     _, grads = loss_of(student, [q_values, actions, targets, 1.0], [0])
     numeric = numerical_gradient(lambda x: loss_of(student, [x, actions, targets, 1.0])[0], q_values)
-    if grads[0] is None:
+    if not np.any(grads[0]):
         raise CheckFailed("no gradient reaches q_values through huber_td_loss")
     with case("huber_td_loss: its autograd gradient against centered differences of its own value"):
         assert_close(grads[0], numeric, "d loss / d q_values", tol=1e-6)
@@ -190,7 +205,7 @@ def test_huber_td_loss_matches_reference(student, reference, rng, delta):
         ref_loss, ref_grads = loss_of(reference, args, [0])
         with case(f"huber_td_loss of {b} transitions with {a} actions, delta={delta}"):
             assert_scalar_close(loss, ref_loss, "loss")
-            if grads[0] is None:
+            if not np.any(grads[0]):
                 raise CheckFailed("no gradient reaches q_values")
             assert_close(grads[0], ref_grads[0], "d loss / d q_values")
 
@@ -207,7 +222,7 @@ def test_huber_td_loss_default_delta(student, reference, rng):
 def test_huber_td_loss_treats_targets_as_constants(student, rng):
     q_values, actions, targets = rng.standard_normal((6, 2)), rng.integers(0, 2, size=6), rng.standard_normal(6)
     _, grads = loss_of(student, [q_values, actions, targets, 1.0], [0, 2])
-    if grads[1] is not None and np.any(grads[1] != 0):
+    if np.any(grads[1] != 0):
         raise CheckFailed("huber_td_loss passes a gradient into the targets; they are constants (targets.detach())")
 
 
@@ -215,7 +230,7 @@ def test_huber_td_loss_treats_targets_as_constants(student, rng):
 def test_huber_td_loss_only_reaches_taken_actions(student, rng):
     q_values, actions, targets = rng.standard_normal((30, 4)), rng.integers(0, 4, size=30), rng.standard_normal(30)
     _, grads = loss_of(student, [q_values, actions, targets, 1.0], [0])
-    if grads[0] is None:
+    if not np.any(grads[0]):
         raise CheckFailed("no gradient reaches q_values through huber_td_loss")
     untaken = np.ones_like(q_values, dtype=bool)
     untaken[np.arange(30), actions] = False

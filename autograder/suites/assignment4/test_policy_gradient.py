@@ -1,11 +1,9 @@
 """Policy-gradient losses in PyTorch (cs231n/rl/policy_gradient.py).
 
 Students write policy_gradient_loss, value_loss and entropy. They take and
-return torch tensors, so the tests call them through the given helper
-cs231n.rl.torch_calls.call, which runs beside the code under test: it turns
-the test's NumPy arrays into tensors (float64 here, for exact comparisons),
-calls the function, backpropagates the returned scalar and sends back the
-value and the gradients. Public tests check values worked out by hand and
+return torch tensors, which travel to the code under test by value (float64
+here, for exact comparisons); `.grad(..., wrt=...)` runs autograd on the
+code's side and sends back the value and the gradients. Public tests check values worked out by hand and
 the gradient against centered differences of the student's own loss; hidden
 tests compare losses and autograd gradients with the reference's on batches
 of several shapes, logits in the hundreds, and check that advantages and
@@ -15,11 +13,11 @@ import contextlib
 
 import numpy as np
 import pytest
+import torch
 
-from autograder.testkit import CheckFailed, assert_close, assert_scalar_close, numerical_gradient
+from autograder.testkit import CheckFailed, assert_close, assert_scalar_close, describe, numerical_gradient
 
 MOD = "cs231n.rl.policy_gradient"
-CALLS = "cs231n.rl.torch_calls"
 SHAPES = [(1, 2), (5, 3), (64, 2), (200, 6)]
 
 
@@ -33,22 +31,23 @@ def case(description):
 
 
 def call_loss(code, function, args, grad_args=()):
-    """(loss as a float, [gradients]) of MOD.function(*args) run on `code`'s side."""
-    out = code.function(CALLS, "call")(MOD, function, list(args), list(grad_args))
-    result = out["result"]
-    if not result["tensor"]:
-        raise CheckFailed(f"{function} should return a torch tensor; it returned a {result['type']}")
-    if result["shape"] not in ([], [1]):
+    """(loss as a float, [gradients as arrays]) of MOD.function(*args), arrays sent as tensors."""
+    args = [torch.as_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    if grad_args:
+        value, grads = code.function(MOD, function).grad(*args, wrt=tuple(grad_args))
+    else:
+        value, grads = code.function(MOD, function)(*args), ()
+    if not isinstance(value, torch.Tensor):
+        raise CheckFailed(f"{function} should return a torch tensor; it returned {describe(value)}")
+    if value.numel() != 1 or value.dim() > 1:
         raise CheckFailed(f"{function} should return a scalar tensor (shape ()); it returned shape "
-                          f"{tuple(result['shape'])}")
-    if grad_args and not result["requires_grad"]:
-        raise CheckFailed(f"the loss from {function} does not require grad: keep every step in torch "
-                          "(no .item(), .numpy() or .detach() on the inputs that need a gradient)")
-    return float(np.asarray(result["value"]).reshape(())), out["grads"]
+                          f"{tuple(value.shape)}")
+    return float(value.reshape(())), [g.numpy() for g in grads]
 
 
 def gradient(grads, index, name, function):
-    if grads[index] is None:
+    """The gradient with respect to `name`; all zeros means none reached it."""
+    if not np.any(grads[index]):
         raise CheckFailed(f"no gradient reaches {name} through {function}; keep its computation in torch")
     return grads[index]
 
@@ -128,7 +127,7 @@ def test_policy_gradient_loss_with_large_logits(student, reference, rng):
 def test_policy_gradient_loss_treats_advantages_as_constants(student, rng):
     logits, actions, advantages = batch(rng, 6, 3)
     _, grads = call_loss(student, "policy_gradient_loss", [logits, actions, advantages], [0, 2])
-    if grads[1] is not None and np.any(grads[1] != 0):
+    if np.any(grads[1] != 0):
         raise CheckFailed("policy_gradient_loss passes a gradient into the advantages; they are constants "
                           "(use advantages.detach())")
 
@@ -159,7 +158,7 @@ def test_value_loss_matches_reference(student, reference, rng):
 @pytest.mark.points(1)
 def test_value_loss_treats_targets_as_constants(student, rng):
     _, grads = call_loss(student, "value_loss", [rng.standard_normal(5), rng.standard_normal(5)], [0, 1])
-    if grads[1] is not None and np.any(grads[1] != 0):
+    if np.any(grads[1] != 0):
         raise CheckFailed("value_loss passes a gradient into the targets; they are constants (targets.detach())")
 
 

@@ -12,20 +12,17 @@ An MLP is saved as W1 (D, H), b1 (H,), W2 (H, H), b2 (H,), W3 (H, K), b3 (K,)
 (cs231n/rl/networks.py). Here, in the grader's own process, the arrays are
 read with load_saved_arrays, their shapes and values checked, and only then
 loaded into the reference MLP, which acts greedily for a few episodes whose
-seeds the student never sees: they derive from a salt read from the
-environment variable CS231N_HIDDEN_SALT (a fixed default otherwise) and the
-test's name. Points come in tiers of mean return. The Q-table is scored
+seeds the student never sees: they derive from the course's hidden-test salt
+(course.toml's hidden_seed_salt, passed as --hidden-seed-salt) and the
+artifact's name. Points come in tiers of mean return. The Q-table is scored
 exactly: the probability that its greedy policy reaches the goal within the
 100-step time limit, computed from the environment's model. A missing or
 malformed file fails only the tests of that file.
 """
-import hashlib
-import os
-
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, load_saved_arrays
+from autograder.testkit import CheckFailed, assert_array, load_saved_arrays, seed_for
 
 MOD = "cs231n.rl.evaluation"
 TABULAR = "cs231n.rl.tabular"
@@ -33,7 +30,6 @@ PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 MAX_HIDDEN = 1024
 MAX_BYTES = 16 * 2**20
 EPISODES = 10
-DEFAULT_SALT = "assignment4-default-salt"
 
 # name: (notebook, environment, observation size, number of actions, what it is)
 AGENTS = {
@@ -48,11 +44,10 @@ Q_TABLE, Q_NOTEBOOK = "artifacts/q_learning_frozen_lake.npz", "MDPs.ipynb"
 FROZEN_LAKE_STATES, FROZEN_LAKE_ACTIONS, TIME_LIMIT = 16, 4, 100
 
 
-def hidden_seeds(name, count=EPISODES):
+def hidden_seeds(name, salt, count=EPISODES):
     """Episode seeds from the salt and `name`: fixed for a term, unknown to students."""
-    salt = os.environ.get("CS231N_HIDDEN_SALT", DEFAULT_SALT)
-    digest = hashlib.sha256(f"{salt}/{name}".encode()).digest()
-    return [int.from_bytes(digest[4 * i:4 * i + 4], "little") % 2**31 for i in range(count)]
+    rng = np.random.default_rng(seed_for(f"test_trained_agents.py::{name}", salt))
+    return [int(seed) for seed in rng.integers(0, 2**31, size=count)]
 
 
 def checked_network(path, artifact):
@@ -76,25 +71,20 @@ def checked_network(path, artifact):
     return arrays
 
 
-@pytest.fixture(scope="module")
-def scores(reference):
-    """artifact -> mean return over the hidden episodes (or the CheckFailed), computed once."""
-    cache = {}
+@pytest.fixture
+def scores(reference, once, request):
+    """score(artifact_path, artifact): mean return over the hidden episodes, computed once per
+    submission; a CheckFailed (missing or malformed file) is raised to each test of that file."""
+    salt = request.config.getoption("--hidden-seed-salt")
 
-    def score(artifact_path, artifact):
-        if artifact not in cache:
-            try:
-                arrays = checked_network(artifact_path(artifact), artifact)
-                env_id = AGENTS[artifact][1]
-                returns = reference.function(MOD, "evaluate_saved")(arrays, env_id, hidden_seeds(artifact))
-                cache[artifact] = float(np.mean(returns))
-            except CheckFailed as exc:
-                cache[artifact] = exc
-        if isinstance(cache[artifact], CheckFailed):
-            raise CheckFailed(str(cache[artifact]))
-        return cache[artifact]
+    def compute(artifact_path, artifact):
+        arrays = checked_network(artifact_path(artifact), artifact)
+        returns = reference.function(MOD, "evaluate_saved")(arrays, AGENTS[artifact][1],
+                                                            hidden_seeds(artifact, salt))
+        return float(np.mean(returns))
 
-    return score
+    return lambda artifact_path, artifact: once(("assignment4", artifact),
+                                                lambda: compute(artifact_path, artifact))
 
 
 def check_tier(scores, artifact_path, artifact, threshold):

@@ -2,8 +2,8 @@
 
 Student modules (with solution regions): tabular.py, exploration.py,
 returns.py, policy_gradient.py, replay_buffer.py, dqn.py. Given modules:
-networks.py (the one network architecture), rollouts.py, pg_training.py,
-dqn_training.py, evaluation.py, visualization.py, torch_calls.py.
+networks.py (the one network architecture), pg_training.py,
+dqn_training.py, evaluation.py, visualization.py.
 """
 import os
 
