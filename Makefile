@@ -20,7 +20,7 @@ OUT ?= build/graded
 JOBS ?= $(shell nproc)
 
 .PHONY: help venv system-deps data release new-assignment check-release notebooks grade gradescope \
-        demo test bench mutate clean
+        demo test bench mutate clean notebooks-smoke
 
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
@@ -73,6 +73,10 @@ demo: venv data
 
 notebooks: venv data
 	$(PY) -m release.execute $(ASSIGNMENT)
+
+# Every notebook of ASSIGNMENT in a smoke run (few steps, little data; what CI checks).
+notebooks-smoke: venv data
+	$(PY) -m release.execute $(ASSIGNMENT) --smoke
 
 gradescope: venv
 	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out build/gradescope/$(ASSIGNMENT).zip

@@ -42,6 +42,9 @@ order students meet them and holds course-wide settings:
     [execution]                              # `make notebooks`
     budget_s      = 300                      # per notebook
     notebook_budget_s = { "PyTorch.ipynb" = 900 }
+    smoke         = "smoke.py"               # in source/<name>/: code run before each notebook
+                                             # in a smoke run (CI's quick check of every notebook;
+                                             # SMOKE_NOTEBOOK names the notebook)
     [samples]                                # `make demo` and the course test
     partial_modules = [...]                  # solved in the "partial" sample submission
     partial_suites  = [...]                  # the suites whose every test it then passes
@@ -92,6 +95,7 @@ class Manifest:
     sandbox: Sandbox = Sandbox()
     execution_budget_s: float = 300.0
     notebook_budget_s: dict = field(default_factory=dict)
+    smoke: str = ""
     sample_partial_modules: tuple = ()
     sample_partial_suites: tuple = ()
     sample_partial_tests: tuple = ()
@@ -257,6 +261,7 @@ def load_manifest(roots, name):
                         preload=_module_names(sandbox, "preload")),
         execution_budget_s=execution.number("budget_s", 300.0),
         notebook_budget_s=_budgets(execution.mapping("notebook_budget_s"), where),
+        smoke=execution.string("smoke", ""),
         sample_partial_modules=samples.paths("partial_modules"),
         sample_partial_suites=samples.paths("partial_suites"), sample_partial_tests=samples.paths("partial_tests"))
     for part in (table, grading, sandbox, execution, samples):
@@ -273,6 +278,8 @@ def check_notebooks_exist(m, roots):
             raise ManifestError(f"{where}: notebook {nb!r} must be a .ipynb file directly in {roots.display(m.folder)}")
         if not (m.folder / nb).is_file():
             raise ManifestError(f"{where}: notebook {nb} not found in {roots.display(m.folder)}")
+    if m.smoke and not (m.folder / m.smoke).is_file():
+        raise ManifestError(f"{where}: execution.smoke names {m.smoke}, which is not in {roots.display(m.folder)}")
 
 
 def declared_modules(roots, name):

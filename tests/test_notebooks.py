@@ -1,8 +1,13 @@
-"""Every source notebook executes top to bottom with the reference solution.
+"""Every source notebook executes top to bottom with the reference solution, in a smoke run.
+
+Each assignment's `[execution] smoke` preamble (e.g. source/assignment1/smoke.py)
+runs first in the kernel and makes the notebook train for a few steps on
+little data: CI checks that every cell runs and that the notebook saves what
+the grader reads, in minutes. The full executions, with the figures, are
+`make notebooks` (recorded in the notebooks' outputs and docs/).
 
 Run on copies in a temp folder, so the committed notebooks and artifacts stay
-as they are. Timing is not asserted here (benchmarks and `make notebooks`
-report it); this checks that the notebooks run and save what the grader reads.
+as they are. Timing is not asserted here.
 """
 import os
 import shutil
@@ -12,7 +17,7 @@ import nbformat
 import pytest
 
 from course import Roots, assignment_names, load_manifest
-from release.execute import execute_notebook
+from release.execute import execute_notebook, smoke_code
 
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = Roots.of_repo()
@@ -33,7 +38,7 @@ def test_notebook_executes_with_the_reference(manifest, notebook, tmp_path, monk
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # steady on a shared 2-core machine
     copy = tmp_path / notebook
     shutil.copy(manifest.folder / notebook, copy)
-    execute_notebook(copy, ROOTS.source)
+    execute_notebook(copy, ROOTS.source, smoke=smoke_code(manifest))
     executed = nbformat.read(copy, as_version=4)
     errors = [o for cell in executed.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]

@@ -644,16 +644,14 @@ def test_make_submission_refuses_a_broken_notebook(student_folder):
 # ---------------------------------------------------------------- the real course
 
 def test_split_suites_reads_every_real_suite():
-    """Every suite of the real assignments splits cleanly (no reference in public tests)."""
+    """Every suite of the real assignments splits cleanly (no reference in public tests), and every
+    assignment ships public tests. A suite may have none when all it does is score saved files on
+    inputs students must not see (assignment4's trained agents, whose episode seeds are hidden)."""
     roots = Roots.of_repo()
     from course import assignment_names, load_manifest
     for name in assignment_names(roots):
-        try:
-            manifest = load_manifest(roots, name)
-        except ReleaseError as exc:
-            pytest.skip(f"real content not complete yet: {exc}")
-        for suite, split in split_suites(manifest, roots).items():
-            assert split.public_tests, f"{name}/{suite} ships no public test"
+        splits = split_suites(load_manifest(roots, name), roots)
+        assert any(split.public_tests for split in splits.values()), f"{name} ships no public test"
 
 
 def test_new_assignment_scaffold_makes_a_manifest_the_course_reads(roots):

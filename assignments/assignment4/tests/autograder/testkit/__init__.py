@@ -19,6 +19,8 @@ Fixtures:
 
 Checks (`assert_*`, `case`, `compare`) raise `CheckFailed` with a message
 for the student; values may be NumPy arrays or torch tensors.
+`assert_l2_regularization` checks a loss's L2 term alone, by difference, and
+names the convention it found.
 
 Files a notebook saved (trained models) are read with `load_saved_arrays`,
 which refuses links, non-.npz files, oversized files and pickles.
@@ -28,11 +30,12 @@ from .checks import (CheckFailed, as_numpy, assert_array, assert_close, assert_e
                      assert_scalar_close, case, describe, is_tensor, numerical_gradient, rel_error, unpack)
 from .code import Call, Code, InProcessCode, Remote, StudentCodeError, StudentCrash, StudentTimeout
 from .compare import assert_matches, call_both, compare
+from .regularization import assert_l2_regularization
 from .seeds import seed_for
 
 __all__ = [
     "CheckFailed", "as_numpy", "assert_array", "assert_close", "assert_equal_labels",
     "assert_scalar_close", "case", "describe", "is_tensor", "numerical_gradient", "rel_error", "unpack",
     "Call", "Code", "InProcessCode", "Remote", "StudentCodeError", "StudentCrash", "StudentTimeout",
-    "assert_matches", "call_both", "compare", "load_saved_arrays", "seed_for",
+    "assert_l2_regularization", "assert_matches", "call_both", "compare", "load_saved_arrays", "seed_for",
 ]

@@ -41,6 +41,7 @@ import hashlib
 import importlib
 import os
 import sys
+import sysconfig
 import traceback
 
 import numpy as np
@@ -178,18 +179,29 @@ class Function:
 
 
 _GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where Python and installed packages live: a frame there is NumPy's or the standard
+# library's, and the student's line that called into it is the one to show.
+_LIBRARY_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                              if (p := sysconfig.get_paths().get(key))}))
 
 
 def exception_facts(exc):
     """{"type", "file", "line"} of an exception raised by the code under test: its class
-    name and the innermost frame outside the grader (file and line None if there is none)."""
+    name and the innermost frame of the code under test, i.e. outside the grader and outside
+    the installed libraries (NumPy's own frames are not the student's line); failing that,
+    the innermost frame outside the grader (file and line None if there is none)."""
     facts = {"type": type(exc).__name__, "file": None, "line": None}
+    outside_grader = []
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         # Skip the grader's frames: autograder/ in process, /grader in the
         # sandbox (where the worker is mounted above a copy of this package).
         if not os.path.abspath(frame.filename).startswith(_GRADER_DIR + os.sep):
-            facts.update(file=os.path.basename(frame.filename), line=frame.lineno)
-            break
+            outside_grader.append(frame)
+    own = [f for f in outside_grader if not os.path.abspath(f.filename).startswith(_LIBRARY_DIRS)
+           and not f.filename.startswith("<")]
+    chosen = (own or outside_grader or [None])[0]
+    if chosen is not None:
+        facts.update(file=os.path.basename(chosen.filename), line=chosen.lineno)
     return facts
 
 

@@ -51,7 +51,8 @@ def compare(student, reference, module, name, *args, returns=None, tol=1e-6, ski
 def assert_matches(got, expected, name, tol=1e-6):
     """`got` must match `expected`, whatever the wire carried: numbers, arrays and
     tensors (closeness within `tol`; integer arrays exactly), and tuples, lists
-    and dicts of those, entry by entry."""
+    and dicts of those, entry by entry. A float that is one number (a Python or
+    NumPy scalar, a 0-d array) matches any of those forms."""
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             raise CheckFailed(f"{name} should be a {type(expected).__name__} of length {len(expected)}; "
@@ -66,6 +67,9 @@ def assert_matches(got, expected, name, tol=1e-6):
             raise CheckFailed(f"{name} has no entry {missing[0]!r}")
         for key in expected:
             assert_matches(got[key], expected[key], f"{name}[{key!r}]", tol)
+    elif isinstance(expected, np.ndarray) and expected.ndim == 0 and expected.dtype.kind == "f":
+        # A NumPy scalar crosses the wire as a 0-d array; a Python float is as good an answer.
+        assert_scalar_close(got, expected, name, tol)
     elif isinstance(expected, np.ndarray) or is_tensor(expected):
         kind = (expected.dtype.kind if isinstance(expected, np.ndarray)
                 else "f" if expected.is_floating_point() else "i")

@@ -25,6 +25,7 @@ Framing of one message on a byte stream:
 import io
 import json
 import math
+import re
 import struct
 import sys
 
@@ -156,13 +157,29 @@ def array_to_tensor(array):
     return torch.from_numpy(np.array(array, copy=True))
 
 
+# .npy version 1.0 with the header this module writes; read back with a strict pattern
+# instead of NumPy's literal_eval of the header (a grading run sends thousands of small
+# arrays, and that parse was a quarter of the trusted side's time). Anything else that
+# is a valid .npy file still goes through np.load(allow_pickle=False).
+NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(rb"\{'descr': '([<>|][biufc][0-9]{1,2})', 'fortran_order': False, 'shape': "
+                         rb"\(((?:[0-9]+, ?)*[0-9]*)\), \} *\n")
+
+
 def array_to_bytes(array):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
+    array = array if array.flags.c_contiguous else array.copy(order="C")  # 0-d arrays stay 0-d
+    shape = ", ".join(str(n) for n in array.shape) + ("," if array.ndim == 1 else "")
+    header = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': ({shape}), }}"
+    header = header.encode("latin1")
+    padding = 64 - (len(NPY_MAGIC) + 2 + len(header) + 1) % 64
+    header += b" " * padding + b"\n"
+    return b"".join([NPY_MAGIC, struct.pack("<H", len(header)), header, array.tobytes()])
 
 
 def array_from_bytes(data):
+    fast = _fast_npy(data)
+    if fast is not None:
+        return fast
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:  # malformed .npy from a hostile peer
@@ -170,6 +187,23 @@ def array_from_bytes(data):
     if type(array) is not np.ndarray or array.dtype.kind not in ALLOWED_DTYPE_KINDS:
         raise WireError("message holds an array of a dtype that is not allowed")
     return array
+
+
+def _fast_npy(data):
+    """The array of a .npy v1.0 file in the exact form array_to_bytes writes, else None."""
+    if not data.startswith(NPY_MAGIC) or len(data) < 10:
+        return None
+    (length,) = struct.unpack("<H", data[8:10])
+    match = _NPY_HEADER.fullmatch(data[10:10 + length])
+    if match is None:
+        return None
+    dtype = np.dtype(match.group(1).decode())
+    shape = tuple(int(n) for n in match.group(2).decode().replace(" ", "").split(",") if n)
+    body = memoryview(data)[10 + length:]
+    count = math.prod(shape)
+    if dtype.kind not in ALLOWED_DTYPE_KINDS or len(body) != count * dtype.itemsize:
+        raise WireError("malformed array in message (its size does not match its header)")
+    return np.frombuffer(body, dtype=dtype, count=count).reshape(shape).copy()
 
 
 def write_message(stream, header, arrays=()):
