@@ -264,6 +264,12 @@ class Group:
         return ["/bin/sh", "-c", JOIN_SCRIPT, "ag-join",
                 *[os.path.join(path, "cgroup.procs") for path in self.paths], "--"]
 
+    def join(self, pid):
+        """Move process `pid` (and its threads) into this group; for a process forked
+        without exec (a forked pytest joins itself before it runs anything)."""
+        for path in self.paths:
+            _write(os.path.join(path, "cgroup.procs"), str(int(pid)))
+
     def pids(self):
         return sorted({pid for path in self.paths for pid in _read_pids(os.path.join(path, "cgroup.procs"))})
 

@@ -1,7 +1,11 @@
 """Limits for the trusted grading process: pytest with the hidden suites and the reference.
 
-    with trusted_limits() as prefix:                     # TrustedLimits() by default
-        subprocess.Popen(prefix + pytest_command, ...)
+    with trusted_limits() as limits:                     # TrustedLimits() by default
+        subprocess.Popen(limits.argv + pytest_command, ...)   # a new interpreter, or
+        pid = os.fork()
+        if pid == 0:
+            limits.enter()                               # a forked pytest (run_suite.FORK_PYTEST)
+            ...
 
 The trusted process runs the reference on inputs a submission can shape (an
 artifact's array sizes, a model's layer widths), so a small hostile input can
@@ -12,17 +16,23 @@ address-space limit (RLIMIT_AS). When it is killed for memory, grading stops
 for that submission only ("Grading stopped unexpectedly", retried next run).
 When the block ends, everything left in the group is killed and the group
 removed.
+
+A forked pytest joins the group itself (`enter`): what it shares with the
+zygote it was forked from stays charged to the zygote's group, and everything
+it allocates from then on counts here.
 """
 import contextlib
 import dataclasses
 import itertools
 import os
+import resource
 import sys
 
 from . import cgroups, isolation
 from .isolation import ADDRESS_SPACE_SLACK, GiB
 
 _names = itertools.count()
+PRLIMIT = "/usr/bin/prlimit"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,18 +42,45 @@ class TrustedLimits:
     pids: int = 512                # pytest's threads, the wrappers that start workers
     cpus: float = 2.0              # CPU quota in cores
 
+    @property
+    def address_space_bytes(self):
+        return self.memory_bytes + ADDRESS_SPACE_SLACK
+
     def describe(self, support=None):
         support = support or isolation.cgroup_support()
         if support.version:
             return (f"trusted pytest: {self.memory_bytes / GiB:g} GiB, {self.pids} processes, "
                     f"{self.cpus:g} CPU cores ({support.describe()})")
-        return (f"trusted pytest: address space {(self.memory_bytes + ADDRESS_SPACE_SLACK) / GiB:g} GiB per "
+        return (f"trusted pytest: address space {self.address_space_bytes / GiB:g} GiB per "
                 "process (RLIMIT_AS; no cgroups: children not counted, no CPU quota)")
+
+
+class Confinement:
+    """How one trusted process is put under its limits: `argv` for a new command, `enter()` in a fork."""
+
+    def __init__(self, limits, group=None):
+        self.limits, self.group = limits, group
+
+    @property
+    def argv(self):
+        """Prefix for a command line: it runs under the limits from its first instruction."""
+        if self.group is not None:
+            return self.group.join_argv()
+        if os.path.exists(PRLIMIT):
+            return [PRLIMIT, f"--as={self.limits.address_space_bytes}", "--"]
+        return []
+
+    def enter(self):
+        """Put the calling process (a fresh fork, before it runs anything) under the limits."""
+        if self.group is not None:
+            self.group.join(os.getpid())
+        else:
+            resource.setrlimit(resource.RLIMIT_AS, (self.limits.address_space_bytes,) * 2)
 
 
 @contextlib.contextmanager
 def trusted_limits(limits=TrustedLimits()):
-    """Yield the argv prefix that starts a command under `limits`; clean up after."""
+    """Yield a `Confinement` for one trusted process under `limits`; clean up after."""
     support, group = isolation.cgroup_support(), None
     if support.version:
         cgroups.sweep_stale(support, "trusted-")
@@ -53,11 +90,8 @@ def trusted_limits(limits=TrustedLimits()):
         except (OSError, cgroups.CgroupError) as exc:
             print(f"WARNING (autograder.sandbox): no cgroup for the trusted process ({exc}); "
                   "limiting its address space only", file=sys.stderr)
-    if group is None:
-        prlimit = "/usr/bin/prlimit"
-        yield [prlimit, f"--as={limits.memory_bytes + ADDRESS_SPACE_SLACK}", "--"] if os.path.exists(prlimit) else []
-        return
     try:
-        yield group.join_argv()
+        yield Confinement(limits, group)
     finally:
-        group.remove()
+        if group is not None:
+            group.remove()
