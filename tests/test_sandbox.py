@@ -1305,6 +1305,17 @@ def test_limits_summary_names_every_limit(level):
         assert "NO size or inode limit" in text and "landlock:" in text
 
 
+def test_the_summary_shows_an_assignments_own_sandbox_settings():
+    from autograder.sandbox.summary import worker_limits
+    from course import Sandbox
+    limits = worker_limits(Sandbox(memory_mb=1536, processes=40, threads=2, budget_s=100))
+    assert (limits.memory_bytes, limits.processes, limits.threads, limits.cpu_seconds) == (1536 * 2**20, 40, 2, 160)
+    needs("bwrap")
+    text = limits_summary("bwrap", limits)
+    assert "1.5 GiB per worker" in text and "40 processes" in text and "2 core(s) (quota)" in text
+    assert "160 s of CPU time" in text
+
+
 def test_without_cgroups_the_summary_and_a_warning_say_so(monkeypatch, capsys):
     needs("bwrap")
     monkeypatch.setattr(isolation, "cgroup_support", lambda: cgroups.Support(problem="read-only mount"))

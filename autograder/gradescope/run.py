@@ -31,7 +31,8 @@ from autograder.grading import grade_submission
 from autograder.grading.atomic import write_json_atomic
 from autograder.grading.results import not_graded_results
 from autograder.sandbox.isolation import PROTECTED_ENV
-from autograder.sandbox.summary import limits_summary
+from autograder.sandbox.summary import limits_summary, worker_limits
+from course import Roots, load_manifest
 
 ISOLATION_ENV = "GRADESCOPE_ISOLATION"  # force "bwrap" or "rlimits" (tests, debugging)
 
@@ -88,7 +89,8 @@ def run(assignment, submission_dir, results_dir):
             close_to_workers(results_dir, submission_dir)
             isolation = choose_isolation()
             print(f"grading {assignment} with isolation={isolation}", flush=True)
-            print(limits_summary(isolation), flush=True)
+            print(limits_summary(isolation, worker_limits(load_manifest(Roots.of_repo(), assignment).sandbox)),
+                  flush=True)
             results = grade_submission(assignment, stage(submission_dir, staging), Path(staging) / "out",
                                        isolation=isolation, log_path=log)
         except Exception:

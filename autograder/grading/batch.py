@@ -39,7 +39,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.sandbox.isolation import protected_env
-from autograder.sandbox.summary import limits_summary
+from autograder.sandbox.summary import limits_summary, worker_limits
 from course import CourseError
 
 from .atomic import read_json_or_none, write_json_atomic, write_text_atomic
@@ -343,7 +343,8 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     context = grading_context(roots, manifest, isolation)
     child_timeout = (timeout_s or manifest.timeout_s) + CHILD_MARGIN_S
     if isolation != "none":
-        print(limits_summary(isolation), file=sys.stderr, flush=True)   # once per batch: what protects it
+        # Once per batch: what protects it.
+        print(limits_summary(isolation, worker_limits(manifest.sandbox)), file=sys.stderr, flush=True)
     # OUT holds every submission's feedback and log: the workers' probe checks it is unreadable.
     children = Children(zygotes=zygotes, log_path=out_dir / LOGS / "_zygotes.log",
                         env=protected_env([out_dir.resolve()], grader_environment()))

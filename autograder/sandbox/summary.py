@@ -23,6 +23,13 @@ def _size(n):
     return f"{n / GiB:g} GiB" if n >= GiB else f"{n / MiB:g} MiB"
 
 
+def worker_limits(sandbox):
+    """The `Limits` a worker gets from an assignment's [sandbox] settings (course.manifest.Sandbox:
+    memory_mb, processes, threads, budget_s), as the suites' `student` fixture passes them to RemoteCode."""
+    return Limits(memory_bytes=int(sandbox.memory_mb) * MiB, processes=int(sandbox.processes),
+                  threads=int(sandbox.threads), cpu_seconds=int(sandbox.budget_s) + 60)
+
+
 def limits_summary(isolation="auto", limits=Limits(), trusted=TrustedLimits(), python=sys.executable):
     """Text (several lines) describing the sandbox a worker at `isolation` gets here.
     Raises SandboxError where that level cannot run, as grading would."""
