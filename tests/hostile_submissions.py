@@ -704,8 +704,8 @@ def _hostile_children_memory(children=3, each=3 * 2**29):
                 memory, chunk = mmap.mmap(-1, each), b"\1" * (1 << 26)
                 for start in range(0, each, len(chunk)):
                     memory[start:start + len(chunk)] = chunk
+                time.sleep(3)   # holding it: says so only if it was not killed for another's
                 os.write(write_end, b"1")
-                time.sleep(3)
             finally:
                 os._exit(0)
         os.close(write_end)

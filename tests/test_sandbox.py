@@ -365,13 +365,15 @@ STUDENT_FILES = {
             return 16 * len(_drain(*_child(work)))
 
         def children_mib(children, each_mib):
-            # Children touch each_mib each and wait; returns how many held it at once.
+            # Children touch each_mib each and hold it for 2 s; returns how many held it
+            # through to the end. (A child that reported its memory and was then killed
+            # for another's must not count: the limit held.)
             def work(out):
                 area = mmap.mmap(-1, each_mib << 20)
                 for start in range(0, each_mib << 20, 1 << 20):
                     area[start:start + (1 << 20)] = b"x" * (1 << 20)
-                os.write(out, b"1")
                 time.sleep(2)
+                os.write(out, b"1")
             started = [_child(work) for _ in range(children)]
             return sum(len(_drain(pid, read_end)) for pid, read_end in started)
 
