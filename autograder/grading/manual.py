@@ -280,9 +280,14 @@ def import_submissions(assignment, submissions_dir, course=DEFAULT_COURSE, roots
     with tempfile.TemporaryDirectory(prefix="nbgrader-import-") as work:
         staged = {}
         submissions, _ = find_submissions(submissions_dir)
+        unreadable = {}
         for name, path in submissions.items():
-            staged[name] = stage_submission(path, manifest, roots.release / assignment, Path(work) / name).root
-        return import_notebooks(assignment, staged, course, roots.source, db)
+            try:  # one submission that cannot be unpacked never stops the others' import
+                staged[name] = stage_submission(path, manifest, roots.release / assignment,
+                                                Path(work) / name).root
+            except Exception as exc:
+                unreadable[name] = f"failed: the submission could not be unpacked ({type(exc).__name__})"
+        return {**import_notebooks(assignment, staged, course, roots.source, db), **unreadable}
 
 
 # ---- the code score, from our gradebook or from results.json -----------------------
@@ -375,7 +380,7 @@ def cmd_import(args):
     status = import_submissions(args.assignment, args.submissions, args.course, roots, args.nbgrader_db)
     for name, state in sorted(status.items()):
         print(f"{name}: {state}")
-    failed = sorted(n for n, s in status.items() if s == "failed")
+    failed = sorted(n for n, s in status.items() if s.startswith("failed"))
     print(f"{len(status)} submissions; nbgrader course in {args.course} "
           f"(start `jupyter lab` or `nbgrader formgrader` there to grade)")
     if failed:

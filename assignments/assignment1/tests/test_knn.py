@@ -6,7 +6,8 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, assert_equal_labels, case
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_equal_labels, case,
+                                class_methods, parse_module, require_defined_in_class_body)
 
 MOD = "cs231n.classifiers.k_nearest_neighbor"
 CLASS = "KNearestNeighbor"
@@ -47,6 +48,11 @@ def test_distances_shape(student, rng, version):
     dists = distances(knn, version, rng.standard_normal((4, 6)))
     if not np.all(np.isfinite(dists)) or np.any(dists < 0):
         raise CheckFailed(f"{version} should return finite, non-negative distances")
+    # Random points are all distinct, so no distance between them is 0 (an all-zero array has
+    # the right shape and is finite, but is not a distance matrix).
+    if not np.all(dists > 1e-3):
+        raise CheckFailed(f"{version} returns {int(np.sum(dists <= 1e-3))} distances of 0 between distinct "
+                          "random points; dists[i, j] should be the L2 distance between X[i] and X_train[j]")
 
 
 @pytest.mark.public

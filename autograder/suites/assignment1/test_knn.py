@@ -20,7 +20,8 @@ import ast
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, assert_equal_labels, case
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_equal_labels, case,
+                                class_methods, parse_module, require_defined_in_class_body)
 
 MOD = "cs231n.classifiers.k_nearest_neighbor"
 CLASS = "KNearestNeighbor"
@@ -64,6 +65,11 @@ def test_distances_shape(student, rng, version):
     dists = distances(knn, version, rng.standard_normal((4, 6)))
     if not np.all(np.isfinite(dists)) or np.any(dists < 0):
         raise CheckFailed(f"{version} should return finite, non-negative distances")
+    # Random points are all distinct, so no distance between them is 0 (an all-zero array has
+    # the right shape and is finite, but is not a distance matrix).
+    if not np.all(dists > 1e-3):
+        raise CheckFailed(f"{version} returns {int(np.sum(dists <= 1e-3))} distances of 0 between distinct "
+                          "random points; dists[i, j] should be the L2 distance between X[i] and X_train[j]")
 
 
 @pytest.mark.public
@@ -235,21 +241,11 @@ HIDDEN_LOOPS = {"vectorize", "apply_along_axis", "frompyfunc", "fromfunction", "
 
 
 def parse_submission(student_root):
-    """({name: function node} at module level, {name: method node} of KNearestNeighbor)."""
-    path = student_root.joinpath(*SOURCE)
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        raise CheckFailed(f"could not read {'/'.join(SOURCE)} from your submission") from None
-    except SyntaxError as exc:
-        raise CheckFailed(f"{'/'.join(SOURCE)} is not valid Python (line {exc.lineno})") from None
+    """({name: function node} at module level, {name: method node} of KNearestNeighbor), read as
+    Python runs the file."""
+    tree = parse_module(student_root.joinpath(*SOURCE), "/".join(SOURCE))
     defs = (ast.FunctionDef, ast.AsyncFunctionDef)
-    functions = {node.name: node for node in tree.body if isinstance(node, defs)}
-    methods = {}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == CLASS:
-            methods = {item.name: item for item in node.body if isinstance(item, defs)}
-    return functions, methods
+    return {node.name: node for node in tree.body if isinstance(node, defs)}, class_methods(tree, CLASS)
 
 
 def reachable(name, student_root, skip=()):
@@ -291,16 +287,18 @@ def loops_in(nodes):
     return sorted(set(loops))
 
 
-def require_implemented(student, rng, version):
+def require_implemented(student, rng, version, student_root):
     """Structure checks count only for a version that runs and returns a (num_test, num_train)
-    array (the stub does not); whether its values are right is the comparison tests' job."""
+    array (the stub does not), and that is the method of the class body the checks read (not
+    one bound to the class afterwards); whether its values are right is the comparison tests' job."""
     knn = trained(student, rng.standard_normal((20, 6)), rng.integers(0, 3, size=20))
     distances(knn, version, rng.standard_normal((9, 6)))
+    require_defined_in_class_body(knn, version, parse_submission(student_root)[1], CLASS)
 
 
 @pytest.mark.points(2)
 def test_no_loops_has_no_loops(student, rng, student_root):
-    require_implemented(student, rng, "compute_distances_no_loops")
+    require_implemented(student, rng, "compute_distances_no_loops", student_root)
     # Calling another version is test_no_loops_does_not_call_other_versions' charge, not this one's.
     loops = loops_in(reachable("compute_distances_no_loops", student_root, skip=VERSIONS[:2]))
     if loops:
@@ -311,7 +309,7 @@ def test_no_loops_has_no_loops(student, rng, student_root):
 
 @pytest.mark.points(1)
 def test_no_loops_does_not_call_other_versions(student, rng, student_root):
-    require_implemented(student, rng, "compute_distances_no_loops")
+    require_implemented(student, rng, "compute_distances_no_loops", student_root)
     for node in reachable("compute_distances_no_loops", student_root, skip=VERSIONS[:2]):
         for sub in ast.walk(node):
             name = sub.attr if isinstance(sub, ast.Attribute) else getattr(sub, "id", None)
@@ -323,7 +321,7 @@ def test_no_loops_does_not_call_other_versions(student, rng, student_root):
 
 @pytest.mark.points(1)
 def test_one_loop_has_one_loop(student, rng, student_root):
-    require_implemented(student, rng, "compute_distances_one_loop")
+    require_implemented(student, rng, "compute_distances_one_loop", student_root)
     loops = loops_in(reachable("compute_distances_one_loop", student_root))
     if len(loops) > 1:
         lines = ", ".join(str(line) for line, _ in loops)
