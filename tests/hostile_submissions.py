@@ -184,18 +184,37 @@ def _hostile_replace_all(make):
             for attribute, member in list(vars(value).items()):
                 if inspect.isfunction(member) and not attribute.startswith("_"):
                     setattr(value, attribute, make(member))
+
+def _hostile_before_each_call(check):
+    # check() runs before every public method is looked up and every public function is
+    # called, while the methods stay the class body's own: the suites check that the
+    # method that runs is the one the class body defines, and an attack that is
+    # contained must not lose points for how this harness reaches its methods.
+    import functools, inspect
+    namespace = globals()
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or getattr(value, "__module__", None) != __name__:
+            continue
+        if inspect.isfunction(value):
+            def checked(*args, _original=value, **kwargs):
+                check()
+                return _original(*args, **kwargs)
+            namespace[name] = functools.wraps(value)(checked)
+        elif inspect.isclass(value):
+            def __getattribute__(self, attribute, _base=value.__getattribute__):
+                if not attribute.startswith("_") and inspect.isfunction(getattr(type(self), attribute, None)):
+                    check()
+                return _base(self, attribute)
+            value.__getattribute__ = __getattribute__
 '''
 
 # Attacks that succeed make every method raise, so a leak costs the kNN points.
 _RAISE_IF_LEAKED = '''
-def _hostile_guard(original):
-    def guarded(*args, **kwargs):
-        if _HOSTILE_LEAKS:
-            raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
-        return original(*args, **kwargs)
-    return guarded
+def _hostile_guard():
+    if _HOSTILE_LEAKS:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
 
-_hostile_replace_all(_hostile_guard)
+_hostile_before_each_call(_hostile_guard)
 '''
 
 _ATTACKS = {
@@ -460,20 +479,17 @@ def _hostile_fork_bomb():
 _HOSTILE_LEAKS = _hostile_fork_bomb()
 ''',
     "print_flood": '''
-def _hostile_flood(original):
-    def floods(*args, **kwargs):
-        import sys
-        if not _HOSTILE_FLOODED:
-            _HOSTILE_FLOODED.append(True)
-            chunk = "x" * 2**20
-            for _ in range(1024):
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-        return original(*args, **kwargs)
-    return floods
+def _hostile_flood():
+    import sys
+    if not _HOSTILE_FLOODED:
+        _HOSTILE_FLOODED.append(True)
+        chunk = "x" * 2**20
+        for _ in range(1024):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
 
 _HOSTILE_FLOODED = []
-_hostile_replace_all(_hostile_flood)
+_hostile_before_each_call(_hostile_flood)
 ''',
 }
 
@@ -838,13 +854,10 @@ def _hostile_verdict(wait_s=15.0):
     _HOSTILE_VERDICT.append(json.loads(data) if data else ["the attack died without a verdict"])
     return _HOSTILE_VERDICT[0]
 
-def _hostile_guard(original):
-    def guarded(*args, **kwargs):
-        leaks = _hostile_verdict()
-        if leaks:
-            raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(leaks[:5]))
-        return original(*args, **kwargs)
-    return guarded
+def _hostile_guard():
+    leaks = _hostile_verdict()
+    if leaks:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(leaks[:5]))
 
 _HOSTILE_BACKGROUND, _HOSTILE_VERDICT = [], []
 '''
@@ -857,7 +870,7 @@ _STEALING = {"proc_snoop", "state_steal"}
 def _appended_block(kind):
     block = _REPLACE_ALL.format(kind=kind)
     if kind in _BACKGROUND:
-        return block + _IN_BACKGROUND + _ATTACKS[kind] + "\n_hostile_replace_all(_hostile_guard)\n"
+        return block + _IN_BACKGROUND + _ATTACKS[kind] + "\n_hostile_before_each_call(_hostile_guard)\n"
     block += _ATTACKS[kind]
     if kind in _LEAK_CHECKED:
         block += _RAISE_IF_LEAKED
