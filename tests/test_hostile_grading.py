@@ -206,20 +206,25 @@ def batch(tmp_path_factory):
     _write_suites(root / "suites")
     submissions = root / "submissions"
     good = samples.build_reference(ASSIGNMENT, submissions / GOOD)
-    kinds = make_kinds(good, submissions)
-    roots = dict(suites_root=root / "suites", reference_root=root / "reference", release_root=root / "release")
-    started = time.monotonic()
-    rows = grade_batch(ASSIGNMENT, submissions, root / "out", jobs=2, gradebook_path=None, progress=False,
-                       **roots)
-    result = Batch()
-    result.seconds = time.monotonic() - started
-    result.rows = {row.name: row for row in rows}
-    result.results = {name: json.loads((root / "out" / name / "results.json").read_text()) for name in result.rows}
-    result.feedback = {name: (root / "out" / name / "feedback.md").read_text() for name in result.rows}
-    result.alone = grade_submission(ASSIGNMENT, good, root / "alone", **roots)
-    result.kinds = kinds
-    yield result
-    remove_deep_folders(kinds["deep_folders"])  # deeper than shutil.rmtree's recursion reaches
+    try:
+        kinds = make_kinds(good, submissions)
+        roots = dict(suites_root=root / "suites", reference_root=root / "reference", release_root=root / "release")
+        started = time.monotonic()
+        rows = grade_batch(ASSIGNMENT, submissions, root / "out", jobs=2, gradebook_path=None, progress=False,
+                           **roots)
+        result = Batch()
+        result.seconds = time.monotonic() - started
+        result.rows = {row.name: row for row in rows}
+        result.results = {name: json.loads((root / "out" / name / "results.json").read_text()) for name in result.rows}
+        result.feedback = {name: (root / "out" / name / "feedback.md").read_text() for name in result.rows}
+        result.alone = grade_submission(ASSIGNMENT, good, root / "alone", **roots)
+        result.kinds = kinds
+        yield result
+    finally:
+        # Deeper than shutil.rmtree's recursion reaches: left behind, pytest's own cleanup of old
+        # temporary folders would crash at exit (a RecursionError), whatever the tests did.
+        if (submissions / "deep_folders").exists():
+            remove_deep_folders(submissions / "deep_folders")
 
 
 def remove_deep_folders(path):
