@@ -29,7 +29,7 @@ MOD = "cs231n.pytorch_models"
 DATA = "cs231n.data_utils"
 VALUE_TOL = 1e-8  # float64 scores of the same weights: only the summation order differs
 
-ARTIFACT, NOTEBOOK = "artifacts/pytorch_model.npz", "PyTorch.ipynb"
+ARTIFACT, NOTEBOOK = "artifacts/PyTorch_model.npz", "PyTorch.ipynb"
 IMAGE_SHAPE, NUM_CLASSES = (3, 32, 32), 10
 NUM_TEST_IMAGES = 1000   # the first 1,000 test images, as get_CIFAR10_data() and the notebook take them
 IMAGES_PER_CALL = 200    # one forward pass; the notebook asks for well under 10 s on one thread
