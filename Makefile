@@ -84,6 +84,8 @@ gradescope: venv
 BENCH_BATCH ?= 100
 bench: venv data
 	$(PY) -m autograder.bench --per-suite --batch-size $(BENCH_BATCH)
+	@mkdir -p build
+	$(PY) -m autograder.sandbox.bench --torch | tee build/sandbox_bench.txt
 
 mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md

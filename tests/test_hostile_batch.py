@@ -1,7 +1,9 @@
 """Every hostile submission of tests/hostile_submissions.py, graded in ONE batch
 with a correct submission, on the real assignment1 material.
 
-The world (built once per module under a temporary folder):
+The world (built once per batch in a folder anyone may read, as Gradescope's
+setup leaves its source tree: the sandbox, not file modes, must keep the
+reference, the suites, OUT and the other submissions from the worker):
 
     release/assignment1/    the release's modules, stubbed by the release
                             pipeline's own step (release.stub_modules): the
@@ -28,26 +30,31 @@ that "unchanged" can be checked exactly while other work edits the tree.
 One `grade_batch` over all submissions at isolation "bwrap" (the real path:
 grade-one children, pytest, the suites' `student` fixture, RemoteCode); a
 second, smaller batch at "rlimits" with the kinds whose containment depends on
-the sandbox's mechanisms (uid, rlimits, process sweep) and that rlimits
-promises to contain (read_hidden_tests and network are expected to leak there;
-write_outside may write where any local user can, /tmp, and nowhere else, see
-WORLD_WRITABLE_ONLY). Each batch is skipped, with the reason, where its level
-is unavailable.
+the sandbox's mechanisms (uid, cgroup, rlimits, seccomp, Landlock, process
+sweep). tmp_inodes is bwrap's only: rlimits has no private /tmp to limit (see
+docs/SECURITY.md). Without Landlock, write_outside may write where any local
+user can, /tmp, and nowhere else (WORLD_WRITABLE_ONLY), and the probe refuses
+rlimits for this world-readable tree, so that batch is skipped with the reason,
+as is each batch where its level is unavailable.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
 suites' `student` fixture offers no way to shorten it), in parallel with the
-rest. Measured on the shared 2-core machine: 95 s for the module at load 4
-(bwrap batch 64-71 s, rlimits batch 11-14 s), about 160 s at load 8. Run:
+rest; the memory attacks (4 GiB written, then the OOM kill) take 15-25 s each
+on this machine, state_steal looks for 8 s. Measured on the shared 2-core
+machine: see the report in docs/SECURITY.md ("Running the hostile batch"). Run:
 
     .venv/bin/python -m pytest tests/test_hostile_batch.py -v
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import resource
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,12 +81,15 @@ SUITE_TIMEOUT_S = 150   # per submission; a backstop: the slowest (infinite_loop
 # sweep must contain. Not read_hidden_tests and network (rlimits shares the
 # host's file system and network by design), nor kinds the grader itself
 # handles the same way at every level (syntax errors, archives, lies...).
-RLIMITS_KINDS = ("huge_allocation", "fork_bomb", "background_process", "write_outside", "print_flood")
-# write_outside at rlimits: the worker's uid can write where any local user
-# can (/tmp, its work dir's parent), and nowhere else: not the repository,
-# OUT, the suites, the reference or the submission. Where it did write, the
-# attack's guard fails every kNN test ("LEAKED"); the marker files are removed.
-WORLD_WRITABLE_ONLY = {("rlimits", "write_outside")}
+RLIMITS_KINDS = ("huge_allocation", "fork_bomb", "background_process", "write_outside", "print_flood",
+                 "read_hidden_tests", "network", "proc_snoop", "state_plant", "state_steal",
+                 "children_memory", "memfd_hoard", "spinners")
+# write_outside at rlimits without Landlock: the worker's uid can write where
+# any local user can (/tmp, its work dir's parent), and nowhere else: not the
+# repository, OUT, the suites, the reference or the submission. Where it did
+# write, the attack's guard fails every kNN test ("LEAKED"); the marker files
+# are removed. With Landlock it writes nowhere but its home.
+WORLD_WRITABLE_ONLY = set() if levels.landlock_abi() else {("rlimits", "write_outside")}
 
 # Stricter than the factory's own `message` for some kinds: the student must
 # be told what happened and where.
@@ -98,6 +108,8 @@ EXTRA_MESSAGES = {
     "zip_bomb": r"Your submission was not graded: .*zip bomb",
     "symlink_to_reference": r"Your submission was not graded: .*symbolic link",
     "invalid_notebook": r"\w+\.ipynb is not valid JSON \(line \d+, column \d+",
+    "proc_snoop": r"NotImplementedError: HOSTILE_BLANK: nothing to steal",
+    "state_steal": r"NotImplementedError: HOSTILE_BLANK: nothing to steal",
 }
 
 # Places an escaping write would land (write_outside aims at these and their parents).
@@ -272,6 +284,7 @@ class Batch:
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     new_markers: list = field(default_factory=list)   # marker files the batch left (then removed)
+    summary: str = ""               # what grade_batch printed (the limits in force)
 
     @property
     def gradebook(self):
@@ -302,10 +315,15 @@ def _snapshot(batch):
     }
 
 
+def open_world(prefix):
+    """A folder anyone may read and enter, like Gradescope's /autograder/source
+    after its setup (pytest's own temporary folders are closed to other users)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)
+    return root
+
+
 def run_batch(isolation, kinds, root):
-    problem = {"bwrap": levels.bwrap_problem, "rlimits": levels.rlimits_problem}[isolation]()
-    if problem:
-        pytest.skip(f"isolation {isolation!r} is unavailable here: {problem}")
     batch = Batch(isolation, root, tuple(kinds))
     _write_release(root / "release")
     _write_reference(root / "reference")
@@ -315,11 +333,20 @@ def run_batch(isolation, kinds, root):
         make_hostile(kind, good, batch.submissions)
     batch.out = root / "out"
     batch.gradebook.mkdir()
+    # The grading run's own paths must be unreadable to workers: this checks
+    # the copies (the probe checks them too, through $AUTOGRADER_PROTECTED_PATHS).
+    problem = levels.probe(isolation, sys.executable, tuple(str(root / d) for d in (
+        "suites", "reference", "submissions")))[0]
+    if problem:
+        pytest.skip(f"isolation {isolation!r} is unavailable for this world-readable tree: {problem}")
     batch.before = _snapshot(batch)
     started = time.monotonic()
-    rows = grade_batch(ASSIGNMENT, batch.submissions, batch.out, jobs=JOBS, isolation=isolation,
-                       timeout_s=SUITE_TIMEOUT_S, gradebook_path=batch.gradebook / "gradebook.sqlite", progress=False,
-                       **batch.roots())
+    summary = io.StringIO()
+    with contextlib.redirect_stderr(summary):
+        rows = grade_batch(ASSIGNMENT, batch.submissions, batch.out, jobs=JOBS, isolation=isolation,
+                           timeout_s=SUITE_TIMEOUT_S, gradebook_path=batch.gradebook / "gradebook.sqlite",
+                           progress=False, **batch.roots())
+    batch.summary = summary.getvalue()
     batch.seconds = time.monotonic() - started
     batch.after = _snapshot(batch)
     batch.new_markers = sorted(set(batch.after["markers"]) - set(batch.before["markers"]))
@@ -340,14 +367,25 @@ def run_batch(isolation, kinds, root):
     return batch
 
 
-@pytest.fixture(scope="module")
-def bwrap_batch(tmp_path_factory):
-    return run_batch("bwrap", [h.kind for h in HOSTILE_KINDS], tmp_path_factory.mktemp("hostile-bwrap"))
+def batch_fixture(isolation, kinds):
+    problem = {"bwrap": levels.bwrap_problem, "rlimits": levels.rlimits_problem}[isolation]()
+    if problem:
+        pytest.skip(f"isolation {isolation!r} is unavailable here: {problem}")
+    root = open_world(f"hostile-{isolation}-")
+    try:
+        yield run_batch(isolation, kinds, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def rlimits_batch(tmp_path_factory):
-    return run_batch("rlimits", RLIMITS_KINDS, tmp_path_factory.mktemp("hostile-rlimits"))
+def bwrap_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in HOSTILE_KINDS])
+
+
+@pytest.fixture(scope="module")
+def rlimits_batch():
+    yield from batch_fixture("rlimits", RLIMITS_KINDS)
 
 
 @pytest.fixture(params=["bwrap", "rlimits"])
@@ -491,7 +529,7 @@ def test_inputs_unchanged_and_nothing_written_outside_out(batch):
     # Marker files an attack left (removed since): none, or at rlimits only where
     # any local user may write.
     new = batch.new_markers
-    if batch.isolation == "rlimits":
+    if (batch.isolation, "write_outside") in WORLD_WRITABLE_ONLY:
         assert all(world_writable(Path(m).parent) and "write_outside" in m for m in new), new
     else:
         assert new == []
@@ -523,3 +561,24 @@ def test_grader_process_is_healthy_after(batch):
     # No grading process ballooned (a 1 GiB print kept in memory, an extracted bomb).
     peak_kib = batch.after["children maxrss KiB"]
     assert peak_kib <= max(batch.before["children maxrss KiB"], 2 * 2**20), f"a grading child reached {peak_kib} KiB"
+
+
+def test_the_batch_printed_the_limits_in_force(batch):
+    from autograder.sandbox.isolation import cgroup_support
+    summary = batch.summary
+    assert f"sandbox: isolation {batch.isolation}" in summary
+    assert cgroup_support().describe() in summary
+    for line in ("memory:", "processes:", "cpu:", "files:", "seccomp:    on", "landlock:", "trusted pytest:"):
+        assert line in summary, line
+    if batch.isolation == "bwrap":
+        assert "inodes" in summary
+
+
+def test_nothing_planted_outlived_the_batch(batch):
+    # state_plant's files in the places every uid shares (removed with the
+    # slot where a worker could write them; never writable with Landlock).
+    assert [p for p in ("/tmp", "/var/tmp", "/dev/shm") if (Path(p) / "ag_hostile_state").exists()] == []
+    if Path("/proc/sysvipc/shm").exists():
+        keys = [line.split()[0] for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]]
+        assert str(0x41470001) not in keys
+    assert "ag_hostile_state" not in Path("/proc/keys").read_text()

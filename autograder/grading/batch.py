@@ -38,6 +38,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder.sandbox.isolation import protected_env
+from autograder.sandbox.summary import limits_summary, worker_limits
 from course import CourseError
 
 from .atomic import read_json_or_none, write_json_atomic, write_text_atomic
@@ -113,11 +115,11 @@ def find_submissions(submissions_dir):
 class Zygote:
     """One grading zygote (zygote.py) serving one batch thread: jobs in, results out."""
 
-    def __init__(self, log, out_dir):
+    def __init__(self, log, out_dir, env=None):
         # The out folder on its command line (inherited by its forks) says which batch a process serves.
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.zygote", "--for", str(out_dir)],
                                      stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=log, env=grader_environment(),
+                                     stdout=subprocess.PIPE, stderr=log, env=env or grader_environment(),
                                      start_new_session=True)
         self.child = None   # the pid (and process group) of the job running now
 
@@ -183,9 +185,11 @@ class Children:
 
     With zygotes (the default), each batch thread grades through its own zygote,
     forking per submission; without, each submission is a new `grade-one` process.
+    `env`: the children's environment (default: grader_environment()).
     """
 
-    def __init__(self, zygotes=True, log_path=None):
+    def __init__(self, zygotes=True, log_path=None, env=None):
+        self.env = env
         self.lock = threading.Lock()
         self.running = set()
         self.stopping = threading.Event()
@@ -197,7 +201,7 @@ class Children:
         zygote = getattr(self.local, "zygote", None)
         if zygote is None or zygote.proc.poll() is not None:
             with open(self.zygote_log or os.devnull, "ab") as log:
-                zygote = Zygote(log, Path(self.zygote_log).parent.parent if self.zygote_log else "")
+                zygote = Zygote(log, Path(self.zygote_log).parent.parent if self.zygote_log else "", self.env)
             self.local.zygote = zygote
             with self.lock:
                 self.zygotes.append(zygote)
@@ -214,7 +218,7 @@ class Children:
                 return None, ""
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-                                    env=grader_environment(), start_new_session=True)
+                                    env=self.env or grader_environment(), start_new_session=True)
             with self.lock:
                 self.running.add(proc)
             try:
@@ -338,7 +342,12 @@ def grade_batch(assignment, submissions_dir, out_dir, jobs=None, isolation="auto
     collected = collect_tests(roots, manifest, isolation, out_dir / LOGS / "_collect.log")
     context = grading_context(roots, manifest, isolation)
     child_timeout = (timeout_s or manifest.timeout_s) + CHILD_MARGIN_S
-    children = Children(zygotes=zygotes, log_path=out_dir / LOGS / "_zygotes.log")
+    if isolation != "none":
+        # Once per batch: what protects it.
+        print(limits_summary(isolation, worker_limits(manifest.sandbox)), file=sys.stderr, flush=True)
+    # OUT holds every submission's feedback and log: the workers' probe checks it is unreadable.
+    children = Children(zygotes=zygotes, log_path=out_dir / LOGS / "_zygotes.log",
+                        env=protected_env([out_dir.resolve()], grader_environment()))
 
     def grade_one(name, path):
         out, log = out_dir / name, out_dir / LOGS / f"{name}.log"

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox.isolation import protected_env
+from autograder.sandbox.trusted import trusted_limits
 from course import REPO, CourseError
 
 INI = Path(__file__).with_name("suite_pytest.ini")
@@ -124,13 +126,15 @@ FORK_PYTEST = False
 class _Forked:
     """A forked child running pytest.main, with the Popen methods _run_pytest uses."""
 
-    def __init__(self, command, cwd, env, log):
+    def __init__(self, command, cwd, env, log, enter_limits=None):
         import pytest
         self.pid = os.fork()
         if self.pid == 0:  # the child: nothing may return from here
             code = 70
             try:
                 os.setsid()
+                if enter_limits:  # the trusted process's limits (autograder.sandbox.trusted)
+                    enter_limits()
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(env)
@@ -159,15 +163,17 @@ class _Forked:
 
 
 def _run_pytest(command, env, timeout_s, log):
-    """Run pytest in its own process group; returns (returncode or None on timeout, wall seconds)."""
+    """Run pytest in its own process group, under the trusted process's limits
+    (autograder.sandbox.trusted); returns (returncode or None on timeout, wall seconds)."""
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grading-cwd-") as cwd:
+    with tempfile.TemporaryDirectory(prefix="grading-cwd-") as cwd, trusted_limits() as limits:
+        env = protected_env([cwd], env)
         if FORK_PYTEST:
             log.flush()
-            proc = _Forked(command, cwd, env, log)
+            proc = _Forked(command, cwd, env, log, limits.enter)
         else:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(limits.argv + command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             returncode = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -215,8 +221,11 @@ def _run(roots, manifest, student_root, isolation, timeout_s, log_path, collect_
     with tempfile.TemporaryDirectory(prefix="grading-results-") as tmp:
         results_file = Path(tmp) / "results.jsonl"
         command = pytest_command(roots, manifest, student_root, isolation, results_file, collect_only, salt)
+        # What the sandbox's start-up probe must find unreadable to the worker's uid.
+        staging = Path(student_root).parent if Path(student_root) != Path(roots.source) else None
+        protected = [roots.source, roots.suites, tmp, staging] + ([log_path, Path(log_path).parent] if log_path else [])
         with open(log_path or os.devnull, "ab") as log:
-            returncode, wall_s = _run_pytest(command, grader_environment(), timeout_s, log)
+            returncode, wall_s = _run_pytest(command, protected_env(protected, grader_environment()), timeout_s, log)
         return _read_records(results_file), returncode, wall_s
 
 

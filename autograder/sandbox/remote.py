@@ -61,8 +61,12 @@ class RemoteCode(Code):
     call_timeout        seconds one call may take
     total_timeout       seconds all calls together may take (restarts included,
                         the first start not)
-    memory_bytes        address-space limit of the worker (RLIMIT_AS)
-    processes           process/thread limit of the worker's uid (RLIMIT_NPROC)
+    memory_bytes        memory of the worker and everything it starts, shared memory
+                        and tmpfs included (its cgroup; RLIMIT_AS is this plus 4 GiB)
+    processes           processes and threads of the worker (pids.max, RLIMIT_NPROC)
+    threads             BLAS/OpenMP/torch threads, and the worker's CPU quota in cores
+    tmp_bytes           size of the worker's private /tmp (bwrap)
+    tmp_inodes          files and folders in the worker's private /tmp (bwrap)
     startup_timeout     seconds the worker may take to start (then SandboxError:
                         a grader problem, since no student code has run yet)
     max_response_bytes  largest answer accepted from the worker
@@ -74,7 +78,8 @@ class RemoteCode(Code):
     """
 
     def __init__(self, root, isolation="auto", call_timeout=30.0, total_timeout=300.0,
-                 memory_bytes=Limits.memory_bytes, processes=Limits.processes,
+                 memory_bytes=Limits.memory_bytes, processes=Limits.processes, threads=Limits.threads,
+                 tmp_bytes=Limits.tmp_bytes, tmp_inodes=Limits.tmp_inodes,
                  startup_timeout=60.0, max_response_bytes=2**30, output_keep=8192, python=None, preload=()):
         self.root = os.path.abspath(root)
         if not os.path.isdir(self.root):
@@ -82,7 +87,8 @@ class RemoteCode(Code):
         self.python = python or sys.executable
         self.launch_class = levels.choose(isolation, self.python)
         self.isolation = self.launch_class.level
-        self.limits = Limits(memory_bytes=memory_bytes, processes=processes,
+        self.limits = Limits(memory_bytes=int(memory_bytes), processes=int(processes), threads=int(threads),
+                             tmp_bytes=int(tmp_bytes), tmp_inodes=int(tmp_inodes),
                              cpu_seconds=int(total_timeout) + 60)
         self.call_timeout = float(call_timeout)
         self.total_timeout = float(total_timeout)

@@ -1,14 +1,17 @@
 """The worker: runs inside the sandbox and executes requests on student code.
 
-    python -I -B worker.py REQUEST_FD RESPONSE_FD SUBMISSION_ROOT
+    python -I -B worker.py REQUEST_FD RESPONSE_FD SUBMISSION_ROOT CONFINEMENT_JSON
 
 It sees only its own folder layout, which the launcher provides read-only:
 
     <grader>/sandbox/worker.py    this file
+    <grader>/sandbox/confine.py   Landlock and the seccomp filter (with landlock.py, seccomp.py)
     <grader>/testkit/wire.py      the wire format
     <grader>/testkit/code.py      Executor, describe_exception, describe_call
 
-and nothing else of the grader. It reads framed requests from REQUEST_FD,
+and nothing else of the grader. The first thing it does is confine itself as
+CONFINEMENT_JSON says (confine.py); a worker that cannot exits with status
+126 and says why, before any student code runs. It reads framed requests from REQUEST_FD,
 answers on RESPONSE_FD, and leaves fds 1 and 2 (the student's prints) to the
 launcher, which points them at a capped pipe. Everything it sends is checked
 again on the trusted side: this process runs student code and is not trusted.
@@ -127,8 +130,22 @@ def main(request_fd, response_fd, submission_root):
         wire.write_message(responses, response, out_arrays)
 
 
+def confine_or_exit(spec_json):
+    import json
+    spec = json.loads(spec_json)
+    if not spec:
+        return  # isolation "none": trusted code
+    try:
+        from sandbox import confine
+        confine.apply(spec)
+    except Exception as exc:
+        print(f"the worker could not confine itself: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        os._exit(126)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, GRADER_DIR)
+    confine_or_exit(sys.argv[4])
     import numpy  # noqa: F401  (loaded before student code can shadow it)
     from testkit import wire
     from testkit.code import CallProblem, Executor, describe_call, describe_exception, exception_facts

@@ -56,7 +56,7 @@ def student(request, student_root, reference):
     option = request.config.getoption
     code = RemoteCode(student_root, isolation=option("--isolation"), call_timeout=option("--call-timeout"),
                       total_timeout=option("--sandbox-budget"), memory_bytes=option("--sandbox-memory-mb") * 2**20,
-                      processes=option("--sandbox-processes"),
+                      processes=option("--sandbox-processes"), threads=option("--sandbox-threads"),
                       preload=[name for name in option("--sandbox-preload").split(",") if name])
     yield code
     code.close()
