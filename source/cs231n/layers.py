@@ -254,20 +254,26 @@ def batchnorm_backward(dout, cache):
     # TODO: Backpropagate through every step of the forward pass.
     ### BEGIN SOLUTION
     x, x_hat, mean, var, inv_std, gamma, eps = cache
-    N = x.shape[0]
+    N, D = x.shape
+    # The forward pass as a graph, one node per operation:
+    #   mu = mean(x);  centered = x - mu;  var = mean(centered ** 2);  std = sqrt(var + eps)
+    #   x_hat = centered / std;  out = gamma * x_hat + beta
+    centered = x - mean
+    std = np.sqrt(var + eps)
     dbeta = np.sum(dout, axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
     dx_hat = dout * gamma
-    # x_hat = centered * inv_std, with centered = x - mean and inv_std = (var + eps) ** -0.5
-    centered = x - mean
-    dinv_std = np.sum(dx_hat * centered, axis=0)
-    dcentered = dx_hat * inv_std
-    dvar = dinv_std * -0.5 * (var + eps) ** -1.5
-    # var = mean(centered ** 2)
-    dcentered += 2.0 * centered * dvar / N
-    # centered = x - mean(x)
-    dmean = -np.sum(dcentered, axis=0)
-    dx = dcentered + dmean / N
+    # x_hat = centered / std: both inputs get a gradient.
+    dcentered = dx_hat / std
+    dstd = -np.sum(dx_hat * centered, axis=0) / std ** 2
+    # std = sqrt(var + eps)
+    dvar = 0.5 * dstd / std
+    # var = mean(squares), squares = centered ** 2
+    dsquares = np.ones((N, D)) * dvar / N
+    dcentered += 2 * centered * dsquares
+    # centered = x - mu, mu = mean(x)
+    dmu = -np.sum(dcentered, axis=0)
+    dx = dcentered + np.ones((N, D)) * dmu / N
     ### END SOLUTION
     return dx, dgamma, dbeta
 
