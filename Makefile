@@ -19,8 +19,8 @@ SUBMISSIONS ?= build/sample_submissions
 OUT ?= build/graded
 JOBS ?= $(shell nproc)
 
-.PHONY: help venv system-deps data release check-release notebooks grade gradescope \
-        demo test bench mutate clean
+.PHONY: help venv system-deps data release new-assignment check-release notebooks grade gradescope \
+        demo test bench mutate clean notebooks-smoke
 
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
@@ -43,11 +43,16 @@ system-deps:
 	    echo "WARNING: bubblewrap (bwrap) is missing; grading falls back to weaker isolation." >&2; \
 	  fi; }
 
+# CIFAR-10 (fetched) and everything grading needs (fetched or built, e.g. the held-out images).
 data: venv
-	$(PY) -m data.fetch cifar10
+	$(PY) -m data.prepare --all
 
 release: venv
 	$(PY) -m release build --all
+
+# A new assignment's folders and manifest: make new-assignment NAME=assignment2 TITLE="..."
+new-assignment: venv
+	$(PY) -m release new $(NAME) --title "$(TITLE)"
 
 check-release: venv
 	$(PY) -m release check --all
@@ -64,10 +69,14 @@ demo: venv data
 	$(PY) -m release build $(ASSIGNMENT)
 	$(PY) -m autograder.samples --assignment $(ASSIGNMENT) --out $(DEMO_OUT)/submissions
 	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(DEMO_OUT)/submissions \
-	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION)
+	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION) --gradebook $(DEMO_OUT)/gradebook.sqlite
 
 notebooks: venv data
 	$(PY) -m release.execute $(ASSIGNMENT)
+
+# Every notebook of ASSIGNMENT in a smoke run (few steps, little data; what CI checks).
+notebooks-smoke: venv data
+	$(PY) -m release.execute $(ASSIGNMENT) --smoke
 
 gradescope: venv
 	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out build/gradescope/$(ASSIGNMENT).zip

@@ -66,8 +66,9 @@ HOSTILE_KINDS = [
     Hostile("protocol_garbage", "writes garbage on the grader's response pipe", "knn_zero",
             r"broke the connection|crashed the worker"),
     Hostile("eq_always_true", "returns an object equal to everything", "knn_zero", r"should be a NumPy array"),
-    Hostile("ndarray_subclass", "returns an ndarray subclass whose == is always True", "knn_zero",
-            r"should be a NumPy array"),
+    Hostile("ndarray_subclass", "returns zeros of the right shape as an ndarray subclass whose == is "
+            "always True (the wire sends its plain values, so it scores as the zeros it holds)",
+            "same_as:returns_zeros", ""),
     Hostile("returns_zeros", "honest but wrong: every array result is zeros of the right shape",
             "control", ""),
     Hostile("monkeypatch_checks", "returns zeros and, at import, patches the numpy functions the "
@@ -280,7 +281,9 @@ class _HostileArray(_hostile_np.ndarray):
 def _hostile_subclass(original):
     def disguised(*args, **kwargs):
         result = original(*args, **kwargs)
-        return result.view(_HostileArray) if isinstance(result, _hostile_np.ndarray) else result
+        if isinstance(result, _hostile_np.ndarray):
+            return _hostile_np.zeros_like(result).view(_HostileArray)
+        return result
     return disguised
 
 _hostile_replace_all(_hostile_subclass)

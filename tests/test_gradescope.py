@@ -65,9 +65,12 @@ def test_bundle_only_holds_this_assignments_suites(tmp_path):
     for path in ["autograder/__init__.py", "autograder/suites/conftest.py",
                  "autograder/suites/a1/test_a1.py", "autograder/suites/a2/test_secret.py",
                  "source/cs231n/__init__.py", "source/a1/assignment.toml", "data/__init__.py",
-                 "data/fetch.py", "requirements.txt", "constraints.txt"]:
+                 "data/fetch.py", "data/heldout.py", "data/prepare.py", "requirements.txt", "constraints.txt",
+                 "course/__init__.py", "assignments/a1/cs231n/__init__.py"]:
         (other / path).parent.mkdir(parents=True, exist_ok=True)
         (other / path).write_text("")
+    (other / "source/a1/assignment.toml").write_text(
+        'name = "a1"\nmodules = ["cs231n/__init__.py"]\nsuites = ["test_a1.py"]\n')
     out = build_bundle("a1", tmp_path / "a1.zip", repo=other).path
     names = zipfile.ZipFile(out).namelist()
     assert "autograder/suites/a1/test_a1.py" in names

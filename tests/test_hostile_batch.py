@@ -111,8 +111,8 @@ MARKER_PLACES = [Path(p) for p in ("/", "/tmp", "/work", "/autograder", "/autogr
 def _write_release(dest):
     """The release's modules, stubbed by the release pipeline (fresh: the committed
     assignments/ may lag behind source/)."""
-    from release.manifest import Roots as ReleaseRoots
-    from release.manifest import load_manifest as load_release_manifest
+    from course import Roots as ReleaseRoots
+    from course import load_manifest as load_release_manifest
     from release.pipeline import Job
     from release.stub_modules import stub_modules
     job = Job(load_release_manifest(ReleaseRoots.of_repo(), ASSIGNMENT), ReleaseRoots.of_repo())
@@ -124,8 +124,9 @@ def _write_reference(dest):
     shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n",
                     ignore=shutil.ignore_patterns("__pycache__"))
     manifest = (REPO / "source" / ASSIGNMENT / "assignment.toml").read_text()
-    manifest, count = re.subn(r"(?m)^suites\s*=.*$", "suites = " + json.dumps(list(SUITES)), manifest)
-    assert count == 1, "source/assignment1/assignment.toml has no one-line `suites = [...]`"
+    manifest, count = re.subn(r"(?ms)^suites\s*=\s*\[.*?\]", lambda _: "suites = " + json.dumps(list(SUITES)),
+                              manifest)
+    assert count == 1, "source/assignment1/assignment.toml has no `suites = [...]`"
     (dest / ASSIGNMENT).mkdir(parents=True)
     (dest / ASSIGNMENT / "assignment.toml").write_text(manifest)
 
@@ -418,7 +419,10 @@ def test_hostile_kind_has_its_expected_outcome(request, isolation, kind):
     if (isolation, kind) in WORLD_WRITABLE_ONLY and leaked:
         assert all(world_writable(Path(m).parent) for m in leaked), leaked
         knn = [t for n, t in mine.items() if suite_of(n) == KNN_SUITE]
-        assert all(t["status"] == "failed" and "LEAKED" in t["output"] for t in knn)
+        # The kNN calls raise "LEAKED ...": public tests show the student's text, hidden ones never do.
+        assert all(t["status"] == "failed" for t in knn)
+        assert all("LEAKED" in t["output"] for t in knn if t["visibility"] == "visible")
+        assert not any("LEAKED" in t["output"] for t in knn if t["visibility"] != "visible")
         said = {path.split(" (at ")[0].strip()  # the message ends "(at k_nearest_neighbor.py, line N)"
                 for found in re.findall(r"LEAKED: ([^\n\"\\]+)", text) for path in found.split(";")}
         assert said == set(leaked)

@@ -26,10 +26,9 @@ from pathlib import Path
 
 from autograder.grading import grade_submission
 from autograder.grading.atomic import write_json_atomic
+from autograder.grading.results import not_graded_results
 
 ISOLATION_ENV = "GRADESCOPE_ISOLATION"  # force "bwrap" or "rlimits" (tests, debugging)
-GRADER_FAILED = ("The autograder could not grade this submission, for a reason that is not "
-                 "your fault. The course staff have the details and will regrade it.")
 
 
 class NoSandbox(RuntimeError):
@@ -60,9 +59,9 @@ def stage(submission_dir, staging):
     return target
 
 
-def failure_results(message):
-    return {"score": 0.0, "output": message, "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": []}
+def failure_results(assignment):
+    """The result when grading itself failed: score 0, saying it is not the student's fault."""
+    return not_graded_results([], "", [], "grader_failed", {"assignment": assignment})
 
 
 def run(assignment, submission_dir, results_dir):
@@ -77,7 +76,7 @@ def run(assignment, submission_dir, results_dir):
                                        isolation=isolation, log_path=log)
         except Exception:
             traceback.print_exc(file=sys.stdout)
-            write_json_atomic(results_path, failure_results(GRADER_FAILED))
+            write_json_atomic(results_path, failure_results(assignment))
             return 1
         finally:
             if log.is_file():

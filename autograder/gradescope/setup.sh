@@ -25,10 +25,10 @@ fi
 "$PYTHON_BASE" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
 
-for dataset in $DATASETS; do
+if [ -n "$DATASETS" ]; then
   (cd "$SOURCE" && CS231N_DATA_DIR="$SOURCE/data/datasets" PYTHONPATH="$SOURCE" \
-     "$VENV/bin/python" -m data.fetch "$dataset")
-done
+     "$VENV/bin/python" -m data.prepare $DATASETS)
+fi
 
 # Student code runs as an unprivileged user (the sandbox drops to it when
 # namespaces are unavailable, as in Gradescope's containers); that user must

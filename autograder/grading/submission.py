@@ -25,6 +25,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course import CourseError
+
 from .zipsafe import Limits, UnsafeSubmission, extract_member, inspect_archive
 
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".DS_Store", ".git"}
@@ -38,7 +40,7 @@ class Staged:
     submitted: list = field(default_factory=list)   # graded paths taken from the submission
 
 
-class ReleaseMissing(RuntimeError):
+class ReleaseMissing(CourseError):
     """The release the grader copies stubs from is incomplete (an instructor problem)."""
 
 
