@@ -2,38 +2,39 @@
 
 Students write batchnorm_forward (train and test mode, running averages kept
 in bn_param), batchnorm_backward (step by step), batchnorm_backward_alt
-(closed form), layernorm_forward and layernorm_backward. The cache of these
-layers is the student's choice, so every backward test gets its cache from
-the student's own forward pass on the same inputs.
+(closed form), layernorm_forward and layernorm_backward. Each test checks
+one thing:
 
-Arguments travel by value, so what batchnorm_forward stores in a plain dict
-bn_param is not seen here. Tests of the running averages pass a bn_param
-that lives on the student's side (a collections.UserDict, which behaves like
-a dict) and read it back afterwards.
+* public: the statistics of the outputs in training mode, test mode after
+  50 warm-up passes, and each backward pass against the numerical gradient of
+  the student's own forward pass;
+* hidden, against the reference on several shapes (N = 1, D = 1, features
+  far from mean 0 and std 1): the training-mode output, the test-mode output
+  (given running averages), the running averages after several passes (with
+  the default and another momentum), where eps goes (a large eps, its own
+  test), and each backward pass.
 
-Public tests check the statistics of the outputs, test mode after warm-up
-passes, and numerical gradients of the student's own forward passes. Hidden
-tests compare with the reference on several shapes (N = 1, D = 1, inputs far
-from zero, custom eps and momentum).
+The cache of these layers is the student's choice, so every backward test
+gives the backward pass the cache of the student's own forward pass on the
+same inputs. Where that forward pass is wrong (its own tests charge it), the
+backward pass is checked against the numerical gradient of the student's
+forward pass instead of the reference's gradient, so a forward mistake is
+not charged again here.
+
+batchnorm_forward updates the bn_param it is given; tests read that update
+with `inspect`, which returns the arguments as they are after the call.
 """
-import contextlib
-
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, describe, numerical_gradient, unpack
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_matches, case, describe,
+                                numerical_gradient, unpack)
 
 MOD = "cs231n.layers"
 GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
+# Value tests pass this tiny eps: where eps is added (inside or outside the square root, or
+# not at all) then makes no visible difference, and only the eps tests, with eps = 0.5, see it.
+TINY_EPS = 1e-12
 
 
 def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
@@ -50,24 +51,30 @@ def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
                           f"relative to the largest entries (allowed {tol:.0e})")
 
 
-def shared_param(code, values):
-    """A bn_param living on `code`'s side, so that what the layer stores in it can be read back."""
-    return code.new("collections", "UserDict", values)
-
-
-def read_param(param):
-    """The current contents of a shared_param, as a dict."""
-    data = param.get("data")
-    if not isinstance(data, dict):
-        raise CheckFailed(f"bn_param should stay a dict; it became {describe(data)}")
-    return data
-
-
 def norm_forward(code, name, x, gamma, beta, param):
     """Call a normalization layer's forward pass; checks the form and returns (out, cache)."""
-    out, cache = unpack(code.function(MOD, name)(x, gamma, beta, param), ["out", "cache"], name)
+    out, cache = unpack(code.function(MOD, name)(x, gamma, beta, dict(param)), ["out", "cache"], name)
     assert_array(out, f"out from {name}", x.shape)
     return out, cache
+
+
+def forward_with_param(code, name, x, gamma, beta, param):
+    """(out, bn_param as the call left it)."""
+    call = code.function(MOD, name).inspect(x, gamma, beta, dict(param))
+    out, _ = unpack(call.value, ["out", "cache"], name)
+    assert_array(out, f"out from {name}", x.shape)
+    after = call.args_after[3]
+    if not isinstance(after, dict):
+        raise CheckFailed(f"bn_param should stay a dict; {name} made it {describe(after)}")
+    return out, after
+
+
+def running(after, key, d):
+    if key not in after:
+        raise CheckFailed(f"after a training pass bn_param has no {key!r}; the running averages are kept "
+                          f"in bn_param[{key!r}]")
+    assert_array(after[key], f"bn_param[{key!r}]", (d,))
+    return after[key]
 
 
 def norm_backward(code, name, dout, cache, d):
@@ -85,18 +92,57 @@ def features(rng, n, d):
     return x, rng.uniform(0.5, 2, size=d) * rng.choice([-1, 1], size=d), rng.standard_normal(d)
 
 
+def numerical_gradients(code, forward_name, x, gamma, beta, param, dout):
+    """Numerical gradients of sum(forward(x, gamma, beta, param) * dout) with respect to x, gamma, beta."""
+    forward = code.function(MOD, forward_name)
+
+    def summed(position):
+        def value(v):
+            args = [x, gamma, beta]
+            args[position] = v
+            return float(np.sum(forward(*args, dict(param))[0] * dout))
+        return value
+
+    return tuple(numerical_gradient(summed(i), a, name=f"your {forward_name}") for i, a in enumerate((x, gamma, beta)))
+
+
 def check_against_numerical(code, forward_name, backward_name, x, gamma, beta, param, dout):
     """The student's backward pass against numerical gradients of the student's forward pass."""
-    forward = code.function(MOD, forward_name)
-    _, cache = norm_forward(code, forward_name, x, gamma, beta, dict(param))
-    dx, dgamma, dbeta = norm_backward(code, backward_name, dout, cache, x.shape[1])
-    num_dx = numerical_gradient(lambda x_: float(np.sum(forward(x_, gamma, beta, dict(param))[0] * dout)), x)
-    num_dgamma = numerical_gradient(lambda g_: float(np.sum(forward(x, g_, beta, dict(param))[0] * dout)), gamma)
-    num_dbeta = numerical_gradient(lambda b_: float(np.sum(forward(x, gamma, b_, dict(param))[0] * dout)), beta)
-    with case(f"{backward_name} vs the numerical gradient of your {forward_name}, x of shape {x.shape}"):
-        assert_matches_numerical(dx, num_dx, "dx")
-        assert_matches_numerical(dgamma, num_dgamma, "dgamma")
-        assert_matches_numerical(dbeta, num_dbeta, "dbeta")
+    _, cache = norm_forward(code, forward_name, x, gamma, beta, param)
+    got = norm_backward(code, backward_name, dout, cache, x.shape[1])
+    numerical = numerical_gradients(code, forward_name, x, gamma, beta, param, dout)
+    for name, value, num in zip(["dx", "dgamma", "dbeta"], got, numerical):
+        assert_matches_numerical(value, num, name)
+
+
+def agrees(got, expected, tol=1e-6):
+    """Whether `got` matches `expected` (arrays, or tuples of them), without failing."""
+    try:
+        assert_matches(got, expected, "value", tol)
+    except CheckFailed:
+        return False
+    return True
+
+
+def backward_both(student, reference, forward_name, backward_name, x, gamma, beta, param, dout):
+    """(student's (dx, dgamma, dbeta), the reference's), each backward pass given the cache of its own
+    forward pass; None where the student's forward pass gives another output on these inputs (its own
+    tests charge that, and a cache of a wrong forward pass has no right gradient to compare with)."""
+    out, cache = norm_forward(student, forward_name, x, gamma, beta, param)
+    ref_out, ref_cache = reference.function(MOD, forward_name)(x, gamma, beta, dict(param))
+    if not agrees(out, ref_out):
+        return None
+    got = norm_backward(student, backward_name, dout, cache, x.shape[1])
+    return got, reference.function(MOD, backward_name)(dout, ref_cache)
+
+
+def check_backward(student, reference, forward_name, backward_name, x, gamma, beta, param, dout, description):
+    both = backward_both(student, reference, forward_name, backward_name, x, gamma, beta, param, dout)
+    if both is None:
+        return
+    with case(description):
+        for name, value, want in zip(["dx", "dgamma", "dbeta"], *both):
+            assert_close(value, want, name)
 
 
 def check_statistic(values, target, description, atol):
@@ -116,7 +162,7 @@ def test_batchnorm_train_mode_statistics(student, rng):
     check_statistic(out.mean(axis=0), 0.0, "the per-feature mean of batchnorm_forward's output with "
                     "gamma = 1 and beta = 0", 1e-6)
     check_statistic(out.std(axis=0), 1.0, "the per-feature standard deviation of batchnorm_forward's "
-                    "output with gamma = 1 and beta = 0", 1e-4)
+                    "output with gamma = 1 and beta = 0 (normalize with the biased variance, np.var)", 1e-4)
     out, _ = norm_forward(student, "batchnorm_forward", x, gamma, beta, {"mode": "train"})
     check_statistic(out.mean(axis=0), beta, "the per-feature mean of batchnorm_forward's output (beta)", 1e-6)
     check_statistic(out.std(axis=0), np.abs(gamma), "the per-feature standard deviation of "
@@ -129,22 +175,19 @@ def test_batchnorm_test_mode_after_warm_up(student, rng):
     """After 50 training passes the running averages normalize new data from the same distribution."""
     d = 4
     offset, scale = rng.uniform(-5, 5, size=d), rng.uniform(1, 4, size=d)
-    param = shared_param(student, {"mode": "train"})
+    param = {"mode": "train"}
     for _ in range(50):
-        norm_forward(student, "batchnorm_forward", offset + scale * rng.standard_normal((200, d)),
-                     np.ones(d), np.zeros(d), param)
-    kept = read_param(param)
-    for key in ("running_mean", "running_var"):
-        if key not in kept:
-            raise CheckFailed(f"after training passes bn_param has no {key!r}; store the running "
-                              f"averages in bn_param[{key!r}]")
+        _, param = forward_with_param(student, "batchnorm_forward", offset + scale * rng.standard_normal((200, d)),
+                                      np.ones(d), np.zeros(d), param)
+    running(param, "running_mean", d)
+    running(param, "running_var", d)
     x = offset + scale * rng.standard_normal((2000, d))
-    out, _ = norm_forward(student, "batchnorm_forward", x, np.ones(d), np.zeros(d), {**kept, "mode": "test"})
+    out, _ = norm_forward(student, "batchnorm_forward", x, np.ones(d), np.zeros(d), {**param, "mode": "test"})
     if not (np.all(np.abs(out.mean(axis=0)) < 0.15) and np.all(np.abs(out.std(axis=0) - 1) < 0.15)):
         raise CheckFailed("in test mode after 50 training passes, batchnorm_forward's output has per-feature "
                           f"means {np.round(out.mean(axis=0), 2)} and standard deviations "
-                          f"{np.round(out.std(axis=0), 2)}; they should be about 0 and 1 (normalize with "
-                          "the running averages in test mode)")
+                          f"{np.round(out.std(axis=0), 2)}; they should be about 0 and 1 (keep running "
+                          "averages in training mode and normalize with them in test mode)")
 
 
 @pytest.mark.public
@@ -152,8 +195,9 @@ def test_batchnorm_test_mode_after_warm_up(student, rng):
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_numerical_gradient(student, rng, backward):
     x, gamma, beta = features(rng, 6, 4)
-    check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, {"mode": "train"},
-                            rng.standard_normal((6, 4)))
+    with case(f"{backward} vs the numerical gradient of your batchnorm_forward, x of shape {x.shape}"):
+        check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, {"mode": "train"},
+                                rng.standard_normal((6, 4)))
 
 
 @pytest.mark.public
@@ -165,15 +209,16 @@ def test_layernorm_statistics(student, rng):
     check_statistic(out.mean(axis=1), 0.0, "the per-example mean of layernorm_forward's output with "
                     "gamma = 1 and beta = 0", 1e-6)
     check_statistic(out.std(axis=1), 1.0, "the per-example standard deviation of layernorm_forward's "
-                    "output with gamma = 1 and beta = 0", 1e-4)
+                    "output with gamma = 1 and beta = 0 (normalize with the biased variance, np.var)", 1e-4)
 
 
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_layernorm_backward_numerical_gradient(student, rng):
     x, gamma, beta = features(rng, 4, 6)
-    check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, {},
-                            rng.standard_normal((4, 6)))
+    with case(f"layernorm_backward vs the numerical gradient of your layernorm_forward, x of shape {x.shape}"):
+        check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, {},
+                                rng.standard_normal((4, 6)))
 
 
 # ------------------------------------------------------------------ hidden: batchnorm forward
@@ -182,27 +227,26 @@ def test_layernorm_backward_numerical_gradient(student, rng):
 BATCH_SHAPES = [(1, 3), (2, 1), (7, 4), (50, 12)]
 
 
+def forward_both(student, reference, name, x, gamma, beta, param):
+    """(student's out, reference's out) of a normalization layer on the same inputs."""
+    out, _ = norm_forward(student, name, x, gamma, beta, param)
+    ref_out, _ = reference.function(MOD, name)(x, gamma, beta, dict(param))
+    return out, ref_out
+
+
+def given_running_averages(rng, d, **more):
+    return {"mode": "test", "running_mean": rng.uniform(-3, 3, size=d), "running_var": rng.uniform(0.5, 4, size=d),
+            **more}
+
+
 @pytest.mark.points(2)
 def test_batchnorm_forward_train_matches_reference(student, reference, rng):
     for n, d in BATCH_SHAPES:
         x, gamma, beta = features(rng, n, d)
-        out, _ = norm_forward(student, "batchnorm_forward", x, gamma, beta, {"mode": "train"})
-        ref_out, _ = reference.function(MOD, "batchnorm_forward")(x, gamma, beta, {"mode": "train"})
+        out, ref_out = forward_both(student, reference, "batchnorm_forward", x, gamma, beta,
+                                    {"mode": "train", "eps": TINY_EPS})
         with case(f"batchnorm_forward in train mode with x of shape {x.shape}"):
             assert_close(out, ref_out, "out")
-
-
-@pytest.mark.points(1)
-def test_batchnorm_forward_uses_eps(student, reference, rng):
-    """A large eps shows where it is added: to the variance, inside the square root."""
-    x, gamma, beta = features(rng, 10, 3)
-    for mode in ("train", "test"):
-        param = {"mode": mode, "eps": 0.5, "running_mean": rng.standard_normal(3),
-                 "running_var": rng.uniform(0.5, 2, size=3)}
-        out, _ = norm_forward(student, "batchnorm_forward", x, gamma, beta, dict(param))
-        ref_out, _ = reference.function(MOD, "batchnorm_forward")(x, gamma, beta, dict(param))
-        with case(f"batchnorm_forward in {mode} mode with bn_param['eps'] = 0.5"):
-            assert_close(out, ref_out, "out (divide by sqrt(var + eps))")
 
 
 @pytest.mark.points(2)
@@ -210,47 +254,54 @@ def test_batchnorm_forward_test_matches_reference(student, reference, rng):
     """Test mode normalizes with the given running averages, not with the minibatch."""
     for n, d in BATCH_SHAPES:
         x, gamma, beta = features(rng, n, d)
-        param = {"mode": "test", "running_mean": rng.uniform(-3, 3, size=d), "running_var": rng.uniform(0.5, 4, size=d)}
-        out, _ = norm_forward(student, "batchnorm_forward", x, gamma, beta, dict(param))
-        ref_out, _ = reference.function(MOD, "batchnorm_forward")(x, gamma, beta, dict(param))
+        out, ref_out = forward_both(student, reference, "batchnorm_forward", x, gamma, beta,
+                                    given_running_averages(rng, d, eps=TINY_EPS))
         with case(f"batchnorm_forward in test mode with x of shape {x.shape}"):
             assert_close(out, ref_out, "out")
 
 
+@pytest.mark.points(1)
+def test_batchnorm_forward_uses_eps(student, reference, rng):
+    """A large eps shows where it is added: to the variance, inside the square root. Checked in each
+    mode where the output is right with a tiny eps (a mistake elsewhere is the other tests' business)."""
+    x, gamma, beta = features(rng, 10, 3)
+    for mode in ("train", "test"):
+        param = given_running_averages(rng, 3, mode=mode)
+        if not agrees(*forward_both(student, reference, "batchnorm_forward", x, gamma, beta, {**param, "eps": TINY_EPS})):
+            continue
+        out, ref_out = forward_both(student, reference, "batchnorm_forward", x, gamma, beta, {**param, "eps": 0.5})
+        with case(f"batchnorm_forward in {mode} mode with bn_param['eps'] = 0.5"):
+            assert_close(out, ref_out, "out (divide by sqrt(var + eps))")
+
+
 @pytest.mark.points(2)
 def test_batchnorm_running_averages_match_reference(student, reference, rng):
-    """Three training passes from the defaults (zeros, momentum 0.9), then three with momentum 0.6."""
+    """Three training passes from the defaults (zeros, momentum 0.9), then three with momentum 0.6,
+    each given the bn_param the last one left."""
     d = 5
-    params = {"student": shared_param(student, {"mode": "train"}),
-              "reference": shared_param(reference, {"mode": "train"})}
+    param = ref_param = {"mode": "train"}
     for number in range(6):
         if number == 3:
-            for param in params.values():
-                param.call("__setitem__", "momentum", 0.6)
+            param, ref_param = {**param, "momentum": 0.6}, {**ref_param, "momentum": 0.6}
         x, gamma, beta = features(rng, 8, d)
-        norm_forward(student, "batchnorm_forward", x, gamma, beta, params["student"])
-        reference.function(MOD, "batchnorm_forward")(x, gamma, beta, params["reference"])
-        got, expected = read_param(params["student"]), read_param(params["reference"])
+        _, param = forward_with_param(student, "batchnorm_forward", x, gamma, beta, param)
+        ref_param = reference.function(MOD, "batchnorm_forward").inspect(x, gamma, beta, dict(ref_param)).args_after[3]
         momentum = "the default momentum" if number < 3 else "momentum 0.6"
         with case(f"bn_param after {number + 1} training passes of batchnorm_forward ({momentum})"):
             for key in ("running_mean", "running_var"):
-                if key not in got:
-                    raise CheckFailed(f"bn_param has no {key!r}; store the updated running average "
-                                      f"in bn_param[{key!r}]")
-                assert_close(got[key], expected[key], f"bn_param[{key!r}]")
+                assert_close(running(param, key, d), ref_param[key], f"bn_param[{key!r}]")
 
 
 @pytest.mark.points(1)
 def test_batchnorm_test_mode_leaves_running_averages(student, rng):
     d = 3
     mean, var = rng.standard_normal(d), rng.uniform(0.5, 2, size=d)
-    param = shared_param(student, {"mode": "test", "running_mean": mean.copy(), "running_var": var.copy()})
     x, gamma, beta = features(rng, 6, d)
-    norm_forward(student, "batchnorm_forward", x, gamma, beta, param)
-    kept = read_param(param)
+    _, after = forward_with_param(student, "batchnorm_forward", x, gamma, beta,
+                                  {"mode": "test", "running_mean": mean, "running_var": var})
     with case("bn_param after a test-mode call of batchnorm_forward (test mode must not change it)"):
-        assert_close(kept.get("running_mean"), mean, "bn_param['running_mean']")
-        assert_close(kept.get("running_var"), var, "bn_param['running_var']")
+        assert_close(running(after, "running_mean", d), mean, "bn_param['running_mean']")
+        assert_close(running(after, "running_var", d), var, "bn_param['running_var']")
 
 
 # ------------------------------------------------------------------ hidden: batchnorm backward
@@ -258,66 +309,72 @@ def test_batchnorm_test_mode_leaves_running_averages(student, rng):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_matches_reference(student, reference, rng, backward):
-    """The student's backward pass on the cache of the student's own forward pass."""
     for n, d in [(2, 3), (5, 1), (9, 4), (40, 16)]:
         x, gamma, beta = features(rng, n, d)
-        dout = rng.standard_normal((n, d))
-        _, cache = norm_forward(student, "batchnorm_forward", x, gamma, beta, {"mode": "train"})
-        got = norm_backward(student, backward, dout, cache, d)
-        _, ref_cache = reference.function(MOD, "batchnorm_forward")(x, gamma, beta, {"mode": "train"})
-        expected = reference.function(MOD, backward)(dout, ref_cache)
-        with case(f"{backward} with x of shape {x.shape}"):
-            for name, value, ref_value in zip(["dx", "dgamma", "dbeta"], got, expected):
-                assert_close(value, ref_value, name)
+        check_backward(student, reference, "batchnorm_forward", backward, x, gamma, beta,
+                       {"mode": "train", "eps": TINY_EPS}, rng.standard_normal((n, d)),
+                       f"{backward} with x of shape {x.shape}")
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_with_large_eps(student, reference, rng, backward):
-    """eps = 0.5 is part of the variance term: its gradient must use var + eps too."""
+    """eps = 0.5 is part of the variance term: its gradient must use var + eps too. Checked where
+    the gradients are right with a tiny eps."""
     x, gamma, beta = features(rng, 6, 3)
     dout = rng.standard_normal((6, 3))
-    param = {"mode": "train", "eps": 0.5}
-    _, cache = norm_forward(student, "batchnorm_forward", x, gamma, beta, dict(param))
-    dx, _, _ = norm_backward(student, backward, dout, cache, 3)
-    _, ref_cache = reference.function(MOD, "batchnorm_forward")(x, gamma, beta, dict(param))
-    ref_dx, _, _ = reference.function(MOD, backward)(dout, ref_cache)
-    with case(f"{backward} after batchnorm_forward with bn_param['eps'] = 0.5"):
-        assert_close(dx, ref_dx, "dx")
+    both = backward_both(student, reference, "batchnorm_forward", backward, x, gamma, beta,
+                         {"mode": "train", "eps": TINY_EPS}, dout)
+    if both is None or not agrees(*both):
+        return
+    check_backward(student, reference, "batchnorm_forward", backward, x, gamma, beta, {"mode": "train", "eps": 0.5},
+                   dout, f"{backward} after batchnorm_forward with bn_param['eps'] = 0.5")
 
 
 # ------------------------------------------------------------------ hidden: layernorm
 
+def rows_apart(rng, n, d):
+    """features() with every example its own offset too."""
+    x, gamma, beta = features(rng, n, d)
+    return x + rng.uniform(-5, 5, size=(n, 1)), gamma, beta
+
+
 @pytest.mark.points(2)
 def test_layernorm_forward_matches_reference(student, reference, rng):
     for n, d in [(1, 5), (4, 1), (3, 7), (20, 30)]:
-        x, gamma, beta = features(rng, n, d)
-        x = x + rng.uniform(-5, 5, size=(n, 1))  # every example its own offset, too
-        out, _ = norm_forward(student, "layernorm_forward", x, gamma, beta, {})
-        ref_out, _ = reference.function(MOD, "layernorm_forward")(x, gamma, beta, {})
+        x, gamma, beta = rows_apart(rng, n, d)
+        out, ref_out = forward_both(student, reference, "layernorm_forward", x, gamma, beta, {"eps": TINY_EPS})
         with case(f"layernorm_forward with x of shape {x.shape}"):
             assert_close(out, ref_out, "out")
 
 
 @pytest.mark.points(1)
 def test_layernorm_forward_uses_eps(student, reference, rng):
-    x, gamma, beta = features(rng, 5, 4)
-    out, _ = norm_forward(student, "layernorm_forward", x, gamma, beta, {"eps": 0.5})
-    ref_out, _ = reference.function(MOD, "layernorm_forward")(x, gamma, beta, {"eps": 0.5})
+    """Checked where the output is right with a tiny eps."""
+    x, gamma, beta = rows_apart(rng, 5, 4)
+    if not agrees(*forward_both(student, reference, "layernorm_forward", x, gamma, beta, {"eps": TINY_EPS})):
+        return
+    out, ref_out = forward_both(student, reference, "layernorm_forward", x, gamma, beta, {"eps": 0.5})
     with case("layernorm_forward with ln_param['eps'] = 0.5"):
         assert_close(out, ref_out, "out (divide by sqrt(var + eps))")
 
 
 @pytest.mark.points(2)
 def test_layernorm_backward_matches_reference(student, reference, rng):
-    for n, d, eps in [(1, 4, 1e-5), (3, 2, 1e-5), (6, 9, 1e-5), (30, 25, 1e-5), (4, 5, 0.5)]:
-        x, gamma, beta = features(rng, n, d)
-        x = x + rng.uniform(-5, 5, size=(n, 1))
-        dout = rng.standard_normal((n, d))
-        _, cache = norm_forward(student, "layernorm_forward", x, gamma, beta, {"eps": eps})
-        got = norm_backward(student, "layernorm_backward", dout, cache, d)
-        _, ref_cache = reference.function(MOD, "layernorm_forward")(x, gamma, beta, {"eps": eps})
-        expected = reference.function(MOD, "layernorm_backward")(dout, ref_cache)
-        with case(f"layernorm_backward with x of shape {x.shape} and eps {eps}"):
-            for name, value, ref_value in zip(["dx", "dgamma", "dbeta"], got, expected):
-                assert_close(value, ref_value, name)
+    for n, d in [(1, 4), (3, 2), (6, 9), (30, 25)]:
+        x, gamma, beta = rows_apart(rng, n, d)
+        check_backward(student, reference, "layernorm_forward", "layernorm_backward", x, gamma, beta,
+                       {"eps": TINY_EPS}, rng.standard_normal((n, d)), f"layernorm_backward with x of shape {x.shape}")
+
+
+@pytest.mark.points(1)
+def test_layernorm_backward_with_large_eps(student, reference, rng):
+    """Checked where the gradients are right with a tiny eps."""
+    x, gamma, beta = rows_apart(rng, 4, 5)
+    dout = rng.standard_normal((4, 5))
+    both = backward_both(student, reference, "layernorm_forward", "layernorm_backward", x, gamma, beta,
+                         {"eps": TINY_EPS}, dout)
+    if both is None or not agrees(*both):
+        return
+    check_backward(student, reference, "layernorm_forward", "layernorm_backward", x, gamma, beta, {"eps": 0.5},
+                   dout, "layernorm_backward after layernorm_forward with ln_param['eps'] = 0.5")

@@ -2,39 +2,34 @@
 spatial batch normalization and spatial group normalization.
 
 The convolution's cache is (x, w, b, conv_param) and the pool's (x,
-pool_param), as documented; their backward tests build those caches
-themselves. The caches of the normalization layers are the student's
-choice, so their backward tests use the student's own forward pass.
+pool_param) (given code), so their backward tests build those caches
+themselves and never depend on the forward pass. The caches of the
+normalization layers are the student's choice: their backward tests use the
+student's own forward pass, and count only where that forward pass gives the
+right output (its own tests charge it otherwise).
 
-Spatial batch normalization is batch normalization of the pixels as rows;
-its tests compare it with the student's own batchnorm_forward and
-batchnorm_backward on the reshaped arrays, so a batchnorm mistake is charged
-by batchnorm's tests only.
+Spatial batch normalization is batch normalization of the pixels as rows: its
+values must be the correct ones or what the student's own batchnorm_forward
+and batchnorm_backward (or batchnorm_backward_alt) give on the reshaped
+arrays, so a batchnorm mistake is charged by batchnorm's tests only.
 
 Public tests check cases that can be worked out by hand (1x1 filters, a
-filter that copies its input, a pool on a known image), per-group
-statistics, and numerical gradients of the student's own forward passes. Hidden tests compare with the reference over combinations of
-stride and pad, non-square filters and windows, odd spatial sizes,
-overlapping pools, N = 1, and G = 1 and G = C for group normalization.
+filter that copies its input, a window of ones, a pool on a known image),
+per-group statistics, and numerical gradients of the student's own forward
+passes. Hidden tests compare with the reference over combinations of stride
+and pad, non-square filters and windows, odd spatial sizes, overlapping
+pools, N = 1, and G = 1 and G = C for group normalization; where eps goes is
+the eps tests' business (the other tests use a tiny eps).
 """
-import contextlib
-
 import numpy as np
 import pytest
 
-from autograder.testkit import CheckFailed, assert_array, assert_close, describe, numerical_gradient, unpack
+from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close, assert_matches, case,
+                                describe, numerical_gradient, unpack)
 
 MOD = "cs231n.layers"
 GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
+TINY_EPS = 1e-12  # where eps goes makes no visible difference with it (the eps tests use 0.5)
 
 
 def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
@@ -223,7 +218,7 @@ def test_max_pool_backward_numerical_gradient(student, rng):
         assert_matches_numerical(dx, num_dx, "dx")
 
 
-# ------------------------------------------------------------------ public: spatial normalization
+# ------------------------------------------------------------------ spatial normalization: helpers
 
 def as_rows(x):
     """(N, C, H, W) -> (N * H * W, C): every pixel of every example one row, one column per channel."""
@@ -233,21 +228,91 @@ def as_rows(x):
 def from_rows(rows, shape):
     """Inverse of as_rows for an array of shape (N, C, H, W)."""
     n, c, h, w = shape
-    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return np.asarray(rows).reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
+
+def agrees(got, expected, tol=1e-6):
+    """Whether `got` matches `expected` (arrays, or tuples of them), without failing."""
+    try:
+        assert_matches(got, expected, "value", tol)
+    except CheckFailed:
+        return False
+    return True
+
+
+def assert_one_of(got, candidates, name):
+    """`got` must match the first candidate (the correct value) or one of the others (what the
+    student's own layers give; None where they could not be computed); the message is the
+    comparison with the correct value."""
+    for candidate in candidates[1:]:
+        if candidate is not None and agrees(got, candidate):
+            return
+    assert_matches(got, candidates[0], name)
+
+
+def own(compute):
+    """compute(), or None where the student's own layers raise or return malformed values."""
+    try:
+        return compute()
+    except (StudentCodeError, CheckFailed, TypeError, ValueError, IndexError):
+        return None
+
+
+def own_batchnorm_forward(student, x, gamma, beta, param):
+    """(out of shape (N, C, H, W), cache) of your batchnorm_forward on x as rows."""
+    rows, cache = unpack(student.function(MOD, "batchnorm_forward")(as_rows(x), gamma, beta, dict(param)),
+                         ["out", "cache"], "batchnorm_forward")
+    return from_rows(rows, x.shape), cache
+
+
+def own_batchnorm_backwards(student, x, gamma, beta, param, dout):
+    """[(dx, dgamma, dbeta)] of your batchnorm_backward and batchnorm_backward_alt on the rows of dout,
+    each given the cache of your batchnorm_forward on the rows of x (where they run)."""
+    found = []
+    for backward in ("batchnorm_backward", "batchnorm_backward_alt"):
+        def compute(backward=backward):
+            _, cache = own_batchnorm_forward(student, x, gamma, beta, param)
+            drows, dgamma, dbeta = unpack(student.function(MOD, backward)(as_rows(dout), cache),
+                                          ["dx", "dgamma", "dbeta"], backward)
+            return from_rows(drows, dout.shape), dgamma, dbeta
+        found.append(own(compute))
+    return found
+
+
+def spatial_batchnorm_by_formula(x, gamma, beta, eps=1e-5):
+    """Training-mode spatial batchnorm written out: statistics per channel over N, H and W."""
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    return gamma[None, :, None, None] * (x - mean) / np.sqrt(var + eps) + beta[None, :, None, None]
+
+
+def check_norm_gradient(code, layer, x, gamma, beta, dout, args):
+    """The student's {layer}_backward against numerical gradients of the student's {layer}_forward."""
+    forward = code.function(MOD, f"{layer}_forward")
+    _, cache = norm_forward(code, f"{layer}_forward", x, gamma, beta, *args)
+    dx, dgamma, dbeta = norm_backward(code, f"{layer}_backward", dout, cache, gamma.shape)
+    num_dx = numerical_gradient(summed(lambda x_: forward(x_, gamma, beta, *args)[0], dout), x)
+    num_dgamma = numerical_gradient(summed(lambda g_: forward(x, g_, beta, *args)[0], dout), gamma)
+    num_dbeta = numerical_gradient(summed(lambda b_: forward(x, gamma, b_, *args)[0], dout), beta)
+    with case(f"{layer}_backward vs the numerical gradient of your {layer}_forward, x of shape {x.shape}"):
+        assert_matches_numerical(dx, num_dx, "dx")
+        assert_matches_numerical(dgamma, num_dgamma, "dgamma")
+        assert_matches_numerical(dbeta, num_dbeta, "dbeta")
+
+
+# ------------------------------------------------------------------ public: spatial normalization
 
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_spatial_batchnorm_is_batchnorm_per_channel(student, rng):
-    """Training mode: every channel is one feature, normalized over N, H and W. Compared with
-    your own batchnorm_forward on the pixels as rows, so a batchnorm mistake is not charged here."""
+    """Training mode: every channel is one feature, normalized over N, H and W (the formula written
+    out here, or what your own batchnorm_forward gives on x reshaped to (N * H * W, C))."""
     x = channels(rng, 10, 3, 4, 5)
     gamma, beta = np.array([1.0, 2.0, -0.5]), np.array([0.0, 1.0, -2.0])
     out, _ = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, {"mode": "train"})
-    rows, _ = unpack(student.function(MOD, "batchnorm_forward")(as_rows(x), gamma, beta, {"mode": "train"}),
-                     ["out", "cache"], "batchnorm_forward")
-    assert_close(out, from_rows(rows, x.shape), "out from spatial_batchnorm_forward (against your "
-                 "batchnorm_forward on x reshaped to (N * H * W, C))")
+    yours = own(lambda: own_batchnorm_forward(student, x, gamma, beta, {"mode": "train"})[0])
+    with case("spatial_batchnorm_forward in train mode, against batchnorm per channel over N, H and W"):
+        assert_one_of(out, [spatial_batchnorm_by_formula(x, gamma, beta), yours], "out")
 
 
 @pytest.mark.public
@@ -272,20 +337,6 @@ def test_spatial_groupnorm_backward_numerical_gradient(student, rng):
     gamma, beta = rng.uniform(0.5, 2, size=(1, 4, 1, 1)), rng.standard_normal((1, 4, 1, 1))
     dout = rng.standard_normal(x.shape)
     check_norm_gradient(student, "spatial_groupnorm", x, gamma, beta, dout, (2, {}))
-
-
-def check_norm_gradient(code, layer, x, gamma, beta, dout, args):
-    """The student's {layer}_backward against numerical gradients of the student's {layer}_forward."""
-    forward = code.function(MOD, f"{layer}_forward")
-    _, cache = norm_forward(code, f"{layer}_forward", x, gamma, beta, *args)
-    dx, dgamma, dbeta = norm_backward(code, f"{layer}_backward", dout, cache, gamma.shape)
-    num_dx = numerical_gradient(summed(lambda x_: forward(x_, gamma, beta, *args)[0], dout), x)
-    num_dgamma = numerical_gradient(summed(lambda g_: forward(x, g_, beta, *args)[0], dout), gamma)
-    num_dbeta = numerical_gradient(summed(lambda b_: forward(x, gamma, b_, *args)[0], dout), beta)
-    with case(f"{layer}_backward vs the numerical gradient of your {layer}_forward, x of shape {x.shape}"):
-        assert_matches_numerical(dx, num_dx, "dx")
-        assert_matches_numerical(dgamma, num_dgamma, "dgamma")
-        assert_matches_numerical(dbeta, num_dbeta, "dbeta")
 
 
 # ------------------------------------------------------------------ hidden: convolution
@@ -318,6 +369,26 @@ def test_conv_backward_matches_reference(student, reference, rng):
 
 
 # ------------------------------------------------------------------ hidden: max pooling
+
+@pytest.mark.points(1)
+def test_max_pool_backward_ties_go_to_the_first_maximum(student):
+    """The docstring's convention: where a window holds its maximum more than once (zeros after a
+    ReLU, for example), the whole gradient goes to the first one in row-major order."""
+    x = np.array([[0.0, 0.0, 1.0, 3.0],
+                  [0.0, 0.0, 3.0, 2.0],
+                  [2.0, 5.0, 4.0, 4.0],
+                  [5.0, 1.0, 4.0, 4.0]]).reshape(1, 1, 4, 4)
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    dout = np.array([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 1, 2, 2)
+    dx = student.function(MOD, "max_pool_backward_naive")(dout, (x, pool_param))
+    expected = np.array([[1.0, 0.0, 0.0, 2.0],
+                         [0.0, 0.0, 0.0, 0.0],
+                         [0.0, 3.0, 4.0, 0.0],
+                         [0.0, 0.0, 0.0, 0.0]]).reshape(1, 1, 4, 4)
+    with case("max_pool_backward_naive with tied maxima in every window (2x2 windows, stride 2)"):
+        assert_close(dx, expected, "dx (each window's gradient goes to its first maximum only)")
+
+
 
 # (x shape, pool_height, pool_width, stride): tiling, non-square, overlapping
 # (stride < window), windows that leave a border out, N = 1, C = 1.
@@ -357,8 +428,8 @@ def test_max_pool_backward_matches_reference(student, reference, rng):
 
 
 # ------------------------------------------------------------------ hidden: spatial batchnorm
-# Spatial batchnorm is batchnorm on the pixels as rows; it is compared with the
-# student's own batchnorm, so that a batchnorm mistake costs batchnorm's tests only.
+# Spatial batchnorm is batchnorm on the pixels as rows: the correct values or what the
+# student's own batchnorm gives there, so that a batchnorm mistake costs batchnorm's tests only.
 
 SPATIAL_SHAPES = [(1, 2, 3, 3), (2, 3, 4, 5), (4, 1, 2, 2), (5, 6, 3, 7)]
 
@@ -368,69 +439,71 @@ def spatial_problem(rng, shape):
     return channels(rng, *shape), rng.uniform(0.5, 2, size=c), rng.standard_normal(c)
 
 
+def spatial_forward_is_right(student, reference, x, gamma, beta, param):
+    """Whether your spatial_batchnorm_forward gives the correct output or your batchnorm's on these inputs."""
+    out, _ = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, dict(param))
+    ref_out, _ = reference.function(MOD, "spatial_batchnorm_forward")(x, gamma, beta, dict(param))
+    yours = own(lambda: own_batchnorm_forward(student, x, gamma, beta, param)[0])
+    return agrees(out, ref_out) or (yours is not None and agrees(out, yours))
+
+
 @pytest.mark.points(2)
-def test_spatial_batchnorm_forward_uses_your_batchnorm(student, rng):
-    batchnorm = student.function(MOD, "batchnorm_forward")
+def test_spatial_batchnorm_forward_matches(student, reference, rng):
+    """Train and test mode: the correct output, or your batchnorm_forward's on x as rows."""
     for shape in SPATIAL_SHAPES:
         x, gamma, beta = spatial_problem(rng, shape)
         c = shape[1]
-        running = {"running_mean": rng.standard_normal(c), "running_var": rng.uniform(0.5, 2, size=c)}
+        given = {"running_mean": rng.standard_normal(c), "running_var": rng.uniform(0.5, 2, size=c), "eps": TINY_EPS}
         for mode in ("train", "test"):
-            param = {"mode": mode, **running}
+            param = {"mode": mode, **given}
             out, _ = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, dict(param))
-            rows, _ = unpack(batchnorm(as_rows(x), gamma, beta, dict(param)), ["out", "cache"], "batchnorm_forward")
-            with case(f"spatial_batchnorm_forward in {mode} mode with x of shape {shape}, against your "
-                      "batchnorm_forward on x reshaped to (N * H * W, C)"):
-                assert_close(out, from_rows(rows, shape), "out")
+            ref_out, _ = reference.function(MOD, "spatial_batchnorm_forward")(x, gamma, beta, dict(param))
+            yours = own(lambda: own_batchnorm_forward(student, x, gamma, beta, param)[0])
+            with case(f"spatial_batchnorm_forward in {mode} mode with x of shape {shape} (neither the correct "
+                      "output nor your batchnorm_forward's on x reshaped to (N * H * W, C))"):
+                assert_one_of(out, [ref_out, yours], "out")
 
 
 @pytest.mark.points(1)
-def test_spatial_batchnorm_running_averages(student, rng):
-    """The running averages are per channel, shape (C,), as batchnorm keeps them for the pixels as rows."""
+def test_spatial_batchnorm_running_averages(student, reference, rng):
+    """The running averages are per channel, shape (C,), kept in bn_param as batchnorm keeps them for
+    the pixels as rows (the correct ones, or your batchnorm_forward's)."""
     shape = (3, 4, 2, 5)
     x = channels(rng, *shape)
     gamma, beta = np.ones(4), np.zeros(4)
-    spatial, rows = (shared_param(student, {"mode": "train", "momentum": 0.7}) for _ in range(2))
-    norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, spatial)
-    student.function(MOD, "batchnorm_forward")(as_rows(x), gamma, beta, rows)
-    got, expected = read_param(spatial), read_param(rows)
-    with case("bn_param after a training pass of spatial_batchnorm_forward, against your batchnorm_forward "
-              "on x reshaped to (N * H * W, C)"):
+    param = {"mode": "train", "momentum": 0.7}
+    got = student.function(MOD, "spatial_batchnorm_forward").inspect(x, gamma, beta, dict(param)).args_after[3]
+    expected = reference.function(MOD, "spatial_batchnorm_forward").inspect(x, gamma, beta, dict(param)).args_after[3]
+    yours = own(lambda: student.function(MOD, "batchnorm_forward").inspect(as_rows(x), gamma, beta,
+                                                                           dict(param)).args_after[3])
+    if not isinstance(got, dict):
+        raise CheckFailed(f"bn_param should stay a dict; spatial_batchnorm_forward made it {describe(got)}")
+    with case("bn_param after a training pass of spatial_batchnorm_forward"):
         for key in ("running_mean", "running_var"):
             if key not in got:
                 raise CheckFailed(f"bn_param has no {key!r}; store the running average in bn_param[{key!r}]")
-            assert_close(got[key], expected.get(key), f"bn_param[{key!r}]")
+            mine = yours.get(key) if isinstance(yours, dict) else None
+            assert_one_of(got[key], [expected[key], mine], f"bn_param[{key!r}]")
 
 
 @pytest.mark.points(2)
-def test_spatial_batchnorm_backward_uses_your_batchnorm(student, rng):
+def test_spatial_batchnorm_backward_matches(student, reference, rng):
+    """The correct gradients, or your batchnorm_backward's (or batchnorm_backward_alt's) on the rows;
+    checked where your spatial_batchnorm_forward is right (its own test counts it otherwise)."""
     for shape in SPATIAL_SHAPES[1:]:
         x, gamma, beta = spatial_problem(rng, shape)
-        c = shape[1]
+        param = {"mode": "train", "eps": TINY_EPS}
+        if not spatial_forward_is_right(student, reference, x, gamma, beta, param):
+            continue
         dout = rng.standard_normal(shape)
-        _, cache = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, {"mode": "train"})
-        got = norm_backward(student, "spatial_batchnorm_backward", dout, cache, (c,))
-        _, row_cache = unpack(student.function(MOD, "batchnorm_forward")(as_rows(x), gamma, beta, {"mode": "train"}),
-                              ["out", "cache"], "batchnorm_forward")
-        drows, dgamma, dbeta = unpack(student.function(MOD, "batchnorm_backward")(as_rows(dout), row_cache),
-                                      ["dx", "dgamma", "dbeta"], "batchnorm_backward")
-        with case(f"spatial_batchnorm_backward with x of shape {shape}, against your batchnorm_backward on "
-                  "dout reshaped to (N * H * W, C)"):
-            assert_close(got[0], from_rows(drows, shape), "dx")
-            assert_close(got[1], dgamma, "dgamma")
-            assert_close(got[2], dbeta, "dbeta")
-
-
-def shared_param(code, values):
-    """A bn_param living on `code`'s side, so that what the layer stores in it can be read back."""
-    return code.new("collections", "UserDict", values)
-
-
-def read_param(param):
-    data = param.get("data")
-    if not isinstance(data, dict):
-        raise CheckFailed(f"bn_param should stay a dict; it became {describe(data)}")
-    return data
+        _, cache = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, dict(param))
+        got = norm_backward(student, "spatial_batchnorm_backward", dout, cache, (shape[1],))
+        _, ref_cache = reference.function(MOD, "spatial_batchnorm_forward")(x, gamma, beta, dict(param))
+        expected = reference.function(MOD, "spatial_batchnorm_backward")(dout, ref_cache)
+        with case(f"spatial_batchnorm_backward with x of shape {shape} (neither the correct gradients nor your "
+                  "batchnorm_backward's or batchnorm_backward_alt's on dout reshaped to (N * H * W, C))"):
+            assert_one_of(tuple(got), [tuple(expected), *own_batchnorm_backwards(student, x, gamma, beta, param, dout)],
+                          "(dx, dgamma, dbeta)")
 
 
 # ------------------------------------------------------------------ hidden: group normalization
@@ -445,21 +518,39 @@ def group_problem(rng, shape):
     return x, rng.uniform(0.5, 2, size=(1, c, 1, 1)), rng.standard_normal((1, c, 1, 1))
 
 
+def groupnorm_both(student, reference, x, gamma, beta, groups, eps):
+    out, _ = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {"eps": eps})
+    ref_out, _ = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, groups, {"eps": eps})
+    return out, ref_out
+
+
+def groupnorm_backward_both(student, reference, x, gamma, beta, groups, eps, dout):
+    """(student's gradients, the reference's), each from its own forward pass's cache; None where the
+    student's forward pass is wrong on these inputs (its own tests count that)."""
+    if not agrees(*groupnorm_both(student, reference, x, gamma, beta, groups, eps)):
+        return None
+    _, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {"eps": eps})
+    got = norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)
+    _, ref_cache = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, groups, {"eps": eps})
+    return got, reference.function(MOD, "spatial_groupnorm_backward")(dout, ref_cache)
+
+
 @pytest.mark.points(2)
 def test_spatial_groupnorm_forward_matches_reference(student, reference, rng):
     for shape, groups in GROUP_CASES:
         x, gamma, beta = group_problem(rng, shape)
-        out, _ = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {})
-        ref_out, _ = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, groups, {})
+        out, ref_out = groupnorm_both(student, reference, x, gamma, beta, groups, TINY_EPS)
         with case(f"spatial_groupnorm_forward with x of shape {shape} and G = {groups}"):
             assert_close(out, ref_out, "out")
 
 
 @pytest.mark.points(1)
 def test_spatial_groupnorm_forward_uses_eps(student, reference, rng):
+    """Checked where the output is right with a tiny eps."""
     x, gamma, beta = group_problem(rng, (2, 4, 2, 2))
-    out, _ = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, 2, {"eps": 0.5})
-    ref_out, _ = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, 2, {"eps": 0.5})
+    if not agrees(*groupnorm_both(student, reference, x, gamma, beta, 2, TINY_EPS)):
+        return
+    out, ref_out = groupnorm_both(student, reference, x, gamma, beta, 2, 0.5)
     with case("spatial_groupnorm_forward with gn_param['eps'] = 0.5"):
         assert_close(out, ref_out, "out (divide by sqrt(var + eps))")
 
@@ -468,11 +559,26 @@ def test_spatial_groupnorm_forward_uses_eps(student, reference, rng):
 def test_spatial_groupnorm_backward_matches_reference(student, reference, rng):
     for shape, groups in GROUP_CASES:
         x, gamma, beta = group_problem(rng, shape)
-        dout = rng.standard_normal(shape)
-        _, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {})
-        got = norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)
-        _, ref_cache = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, groups, {})
-        expected = reference.function(MOD, "spatial_groupnorm_backward")(dout, ref_cache)
+        both = groupnorm_backward_both(student, reference, x, gamma, beta, groups, TINY_EPS,
+                                       rng.standard_normal(shape))
+        if both is None:
+            continue
         with case(f"spatial_groupnorm_backward with x of shape {shape} and G = {groups}"):
-            for name, value, ref_value in zip(["dx", "dgamma", "dbeta"], got, expected):
+            for name, value, ref_value in zip(["dx", "dgamma", "dbeta"], *both):
                 assert_close(value, ref_value, name)
+
+
+@pytest.mark.points(1)
+def test_spatial_groupnorm_backward_with_large_eps(student, reference, rng):
+    """Checked where the gradients are right with a tiny eps."""
+    x, gamma, beta = group_problem(rng, (2, 4, 3, 2))
+    dout = rng.standard_normal(x.shape)
+    both = groupnorm_backward_both(student, reference, x, gamma, beta, 2, TINY_EPS, dout)
+    if both is None or not agrees(*both):
+        return
+    both = groupnorm_backward_both(student, reference, x, gamma, beta, 2, 0.5, dout)
+    if both is None:
+        return
+    with case("spatial_groupnorm_backward after spatial_groupnorm_forward with gn_param['eps'] = 0.5"):
+        for name, value, ref_value in zip(["dx", "dgamma", "dbeta"], *both):
+            assert_close(value, ref_value, name)
