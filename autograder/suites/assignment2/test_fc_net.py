@@ -166,10 +166,10 @@ def composed(code, params, X, y, reg=0.0, normalization=None, norm_params=None, 
                                                                         params[f"beta{i}"], norm_params[i - 1]),
                                       f"{normalization}_forward")
         hidden, relu_cache = pair(layer("relu_forward")(hidden), "relu_forward")
-        dropout_cache = None
+        mask_cache = None
         if dropout_param is not None:
-            hidden, dropout_cache = pair(layer("dropout_forward")(hidden, dropout_param), "dropout_forward")
-        caches.append((fc_cache, norm_cache, relu_cache, dropout_cache))
+            hidden, mask_cache = pair(layer("dropout_forward")(hidden, dropout_param), "dropout_forward")
+        caches.append((fc_cache, norm_cache, relu_cache, mask_cache))
     scores, scores_cache = pair(layer("affine_forward")(hidden, params[f"W{num_layers}"], params[f"b{num_layers}"]),
                                 "affine_forward")
     if y is None:
@@ -181,9 +181,9 @@ def composed(code, params, X, y, reg=0.0, normalization=None, norm_params=None, 
     dhidden, grads[f"W{num_layers}"], grads[f"b{num_layers}"] = layer("affine_backward")(dscores, scores_cache)
     norm_backward = batchnorm_backward if normalization == "batchnorm" else f"{normalization}_backward"
     for i in range(num_layers - 1, 0, -1):
-        fc_cache, norm_cache, relu_cache, dropout_cache = caches[i - 1]
+        fc_cache, norm_cache, relu_cache, mask_cache = caches[i - 1]
         if dropout_param is not None:
-            dhidden = layer("dropout_backward")(dhidden, dropout_cache)
+            dhidden = layer("dropout_backward")(dhidden, mask_cache)
         dhidden = layer("relu_backward")(dhidden, relu_cache)
         if normalization:
             dhidden, grads[f"gamma{i}"], grads[f"beta{i}"] = layer(norm_backward)(dhidden, norm_cache)
