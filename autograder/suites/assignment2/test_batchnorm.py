@@ -127,12 +127,13 @@ def agrees(got, expected, tol=1e-6):
 def backward_both(student, reference, forward_name, backward_name, x, gamma, beta, param, dout):
     """(student's (dx, dgamma, dbeta), the reference's), each backward pass given the cache of its own
     forward pass; None where the student's forward pass gives another output on these inputs (its own
-    tests charge that, and a cache of a wrong forward pass has no right gradient to compare with)."""
+    tests charge that, and a cache of a wrong forward pass has no right gradient to compare with).
+    The student's backward pass must run and return the right shapes in any case."""
     out, cache = norm_forward(student, forward_name, x, gamma, beta, param)
+    got = norm_backward(student, backward_name, dout, cache, x.shape[1])  # it must run either way
     ref_out, ref_cache = reference.function(MOD, forward_name)(x, gamma, beta, dict(param))
     if not agrees(out, ref_out):
         return None
-    got = norm_backward(student, backward_name, dout, cache, x.shape[1])
     return got, reference.function(MOD, backward_name)(dout, ref_cache)
 
 
@@ -143,6 +144,14 @@ def check_backward(student, reference, forward_name, backward_name, x, gamma, be
     with case(description):
         for name, value, want in zip(["dx", "dgamma", "dbeta"], *both):
             assert_close(value, want, name)
+
+
+def normalized(x, gamma, beta, axis, eps=TINY_EPS):
+    """The documented normalization written out: statistics along `axis` (0: batchnorm in training
+    mode, 1: layernorm), biased variance, eps inside the square root."""
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    spread = np.sqrt(np.mean(centered ** 2, axis=axis, keepdims=True) + eps)
+    return centered / spread * gamma + beta
 
 
 def check_statistic(values, target, description, atol):
@@ -194,10 +203,17 @@ def test_batchnorm_test_mode_after_warm_up(student, rng):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_numerical_gradient(student, rng, backward):
+    """Against the numerical gradient of your batchnorm_forward, where that forward pass gives the
+    documented output (written out in this test); a wrong forward pass is its own tests' business."""
     x, gamma, beta = features(rng, 6, 4)
+    param = {"mode": "train", "eps": TINY_EPS}
+    dout = rng.standard_normal((6, 4))
+    out, cache = norm_forward(student, "batchnorm_forward", x, gamma, beta, param)
+    norm_backward(student, backward, dout, cache, 4)  # it must run either way
+    if not agrees(out, normalized(x, gamma, beta, axis=0)):
+        return
     with case(f"{backward} vs the numerical gradient of your batchnorm_forward, x of shape {x.shape}"):
-        check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, {"mode": "train"},
-                                rng.standard_normal((6, 4)))
+        check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, param, dout)
 
 
 @pytest.mark.public
@@ -215,10 +231,17 @@ def test_layernorm_statistics(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_layernorm_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of your layernorm_forward, where that forward pass gives the
+    documented output (written out in this test)."""
     x, gamma, beta = features(rng, 4, 6)
+    param = {"eps": TINY_EPS}
+    dout = rng.standard_normal((4, 6))
+    out, cache = norm_forward(student, "layernorm_forward", x, gamma, beta, param)
+    norm_backward(student, "layernorm_backward", dout, cache, 6)  # it must run either way
+    if not agrees(out, normalized(x, gamma, beta, axis=1)):
+        return
     with case(f"layernorm_backward vs the numerical gradient of your layernorm_forward, x of shape {x.shape}"):
-        check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, {},
-                                rng.standard_normal((4, 6)))
+        check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, param, dout)
 
 
 # ------------------------------------------------------------------ hidden: batchnorm forward

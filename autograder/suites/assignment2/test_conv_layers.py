@@ -116,12 +116,32 @@ def conv_problem(rng, x_shape, w_shape):
     return x, w, b
 
 
+def convolved(x, w, b, stride, pad):
+    """The documented convolution written out: every window of the zero-padded x against every filter."""
+    f, _, hh, ww = w.shape
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], mode="constant")
+    rows = range(0, padded.shape[2] - hh + 1, stride)
+    cols = range(0, padded.shape[3] - ww + 1, stride)
+    return np.array([[[[np.sum(padded[n, :, r:r + hh, q:q + ww] * w[k]) + b[k] for q in cols] for r in rows]
+                       for k in range(f)] for n in range(x.shape[0])])
+
+
+def pooled(x, height, width, stride):
+    """The documented max pool written out: the largest value of every window, no padding."""
+    rows = range(0, x.shape[2] - height + 1, stride)
+    cols = range(0, x.shape[3] - width + 1, stride)
+    return np.array([[[[x[n, c, r:r + height, q:q + width].max() for q in cols] for r in rows]
+                      for c in range(x.shape[1])] for n in range(x.shape[0])])
+
+
 # ------------------------------------------------------------------ public: convolution
 
 @pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_with_1x1_filters(student, rng):
-    """A 1x1 filter mixes the channels of every pixel on its own: out[n, f] = sum_c w[f, c] x[n, c] + b[f]."""
+@pytest.mark.points(2)
+def test_conv_forward_small_cases(student, rng):
+    """Cases worked out by hand: 1x1 filters mix the channels of every pixel; a 3x3 filter with a
+    single 1 at its centre and pad 1 copies a channel (stride 2 keeps every other pixel); a filter
+    of ones sums each window, the padding contributing zeros."""
     x = rng.standard_normal((2, 3, 4, 5))
     w = rng.standard_normal((4, 3, 1, 1))
     b = rng.standard_normal(4)
@@ -129,29 +149,16 @@ def test_conv_forward_with_1x1_filters(student, rng):
     expected = np.einsum("fc,nchw->nfhw", w[:, :, 0, 0], x) + b[None, :, None, None]
     assert_close(out, expected, "out from conv_forward_naive with 1x1 filters, stride 1, pad 0")
 
-
-@pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_copy_filter_with_padding(student, rng):
-    """A 3x3 filter with a single 1 at its centre, pad 1, copies its input channel; stride 2
-    keeps every other pixel."""
     x = rng.standard_normal((2, 2, 6, 6))
     w = np.zeros((2, 2, 3, 3))
     w[0, 1, 1, 1] = 1.0  # filter 0 copies channel 1
     w[1, 0, 1, 1] = 1.0  # filter 1 copies channel 0
     b = np.array([0.5, -1.0])
-    out, _ = conv_forward(student, x, w, b, {"stride": 1, "pad": 1})
-    assert_close(out, x[:, ::-1] + b[None, :, None, None], "out from conv_forward_naive with copying filters, "
-                 "stride 1, pad 1")
-    out, _ = conv_forward(student, x, w, b, {"stride": 2, "pad": 1})
-    assert_close(out, x[:, ::-1, ::2, ::2] + b[None, :, None, None], "out from conv_forward_naive with "
-                 "copying filters, stride 2, pad 1")
+    for stride in (1, 2):
+        out, _ = conv_forward(student, x, w, b, {"stride": stride, "pad": 1})
+        assert_close(out, x[:, ::-1, ::stride, ::stride] + b[None, :, None, None], "out from conv_forward_naive "
+                     f"with copying filters, stride {stride}, pad 1")
 
-
-@pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_sums_a_window(student):
-    """A filter of ones sums each window; at the border the padding contributes zeros."""
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
     w = np.ones((1, 1, 2, 2))
     out, _ = conv_forward(student, x, w, np.zeros(1), {"stride": 2, "pad": 0})
@@ -167,17 +174,17 @@ def test_conv_forward_sums_a_window(student):
 @pytest.mark.public
 @pytest.mark.points(2)
 def test_conv_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of the documented convolution (written out in this test, so a
+    mistake in your conv_forward_naive does not count here); the cache is (x, w, b, conv_param)."""
     x, w, b = conv_problem(rng, (2, 2, 5, 5), (3, 2, 3, 3))
     conv_param = {"stride": 2, "pad": 1}
-    forward = student.function(MOD, "conv_forward_naive")
-    out, cache = conv_forward(student, x, w, b, conv_param)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = unpack(student.function(MOD, "conv_backward_naive")(dout, cache), ["dx", "dw", "db"],
-                        "conv_backward_naive")
-    num_dx = numerical_gradient(summed(lambda x_: forward(x_, w, b, conv_param)[0], dout), x)
-    num_dw = numerical_gradient(summed(lambda w_: forward(x, w_, b, conv_param)[0], dout), w)
-    num_db = numerical_gradient(summed(lambda b_: forward(x, w, b_, conv_param)[0], dout), b)
-    with case("conv_backward_naive vs the numerical gradient of your conv_forward_naive, stride 2, pad 1"):
+    dout = rng.standard_normal((2, 3, 3, 3))
+    dx, dw, db = unpack(student.function(MOD, "conv_backward_naive")(dout, (x, w, b, conv_param)),
+                        ["dx", "dw", "db"], "conv_backward_naive")
+    num_dx = numerical_gradient(summed(lambda x_: convolved(x_, w, b, 2, 1), dout), x)
+    num_dw = numerical_gradient(summed(lambda w_: convolved(x, w_, b, 2, 1), dout), w)
+    num_db = numerical_gradient(summed(lambda b_: convolved(x, w, b_, 2, 1), dout), b)
+    with case("conv_backward_naive vs the numerical gradient of the convolution, stride 2, pad 1"):
         assert_matches_numerical(dx, num_dx, "dx")
         assert_matches_numerical(dw, num_dw, "dw")
         assert_matches_numerical(db, num_db, "db")
@@ -205,16 +212,16 @@ def test_max_pool_forward_small_case(student):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_max_pool_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of the documented max pool (written out in this test); the
+    cache is (x, pool_param)."""
     # Distinct values, well apart: a small nudge never changes which one is the maximum.
     x = rng.permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) / 10.0
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-    out, cache = pool_forward(student, x, pool_param)
     # Entries of size 0.5 to 1.5: a tiny one would make its relative error large by rounding alone.
-    dout = rng.choice([-1.0, 1.0], size=out.shape) * rng.uniform(0.5, 1.5, size=out.shape)
-    dx = student.function(MOD, "max_pool_backward_naive")(dout, cache)
-    forward = student.function(MOD, "max_pool_forward_naive")
-    num_dx = numerical_gradient(summed(lambda x_: forward(x_, pool_param)[0], dout), x)
-    with case("max_pool_backward_naive vs the numerical gradient of your max_pool_forward_naive"):
+    dout = rng.choice([-1.0, 1.0], size=(2, 3, 3, 3)) * rng.uniform(0.5, 1.5, size=(2, 3, 3, 3))
+    dx = student.function(MOD, "max_pool_backward_naive")(dout, (x, pool_param))
+    num_dx = numerical_gradient(summed(lambda x_: pooled(x_, 2, 2, 2), dout), x)
+    with case("max_pool_backward_naive vs the numerical gradient of the max pool (2x2 windows, stride 2)"):
         assert_matches_numerical(dx, num_dx, "dx")
 
 
@@ -333,10 +340,29 @@ def test_spatial_groupnorm_statistics(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_spatial_groupnorm_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of your spatial_groupnorm_forward, where that forward pass gives
+    the documented output (written out in this test); a wrong forward pass is its own tests' business."""
     x = channels(rng, 2, 4, 3, 3)
     gamma, beta = rng.uniform(0.5, 2, size=(1, 4, 1, 1)), rng.standard_normal((1, 4, 1, 1))
     dout = rng.standard_normal(x.shape)
-    check_norm_gradient(student, "spatial_groupnorm", x, gamma, beta, dout, (2, {}))
+    out, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, 2, {"eps": TINY_EPS})
+    norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)  # it must run either way
+    if not agrees(out, groupnorm_by_formula(x, gamma, beta, 2)):
+        return
+    check_norm_gradient(student, "spatial_groupnorm", x, gamma, beta, dout, (2, {"eps": TINY_EPS}))
+
+
+def groupnorm_by_formula(x, gamma, beta, groups, eps=TINY_EPS):
+    """Group normalization written out: statistics of each group of C // G consecutive channels."""
+    n, c, h, w = x.shape
+    out = np.empty_like(x)
+    size = c // groups
+    for first in range(0, c, size):
+        part = x[:, first:first + size]
+        mean = part.mean(axis=(1, 2, 3), keepdims=True)
+        std = np.sqrt(((part - mean) ** 2).mean(axis=(1, 2, 3), keepdims=True) + eps)
+        out[:, first:first + size] = (part - mean) / std
+    return out * gamma + beta
 
 
 # ------------------------------------------------------------------ hidden: convolution
@@ -467,11 +493,14 @@ def test_spatial_batchnorm_forward_matches(student, reference, rng):
 @pytest.mark.points(1)
 def test_spatial_batchnorm_running_averages(student, reference, rng):
     """The running averages are per channel, shape (C,), kept in bn_param as batchnorm keeps them for
-    the pixels as rows (the correct ones, or your batchnorm_forward's)."""
+    the pixels as rows (the correct ones, or your batchnorm_forward's); checked where the output of
+    spatial_batchnorm_forward is right."""
     shape = (3, 4, 2, 5)
     x = channels(rng, *shape)
     gamma, beta = np.ones(4), np.zeros(4)
     param = {"mode": "train", "momentum": 0.7}
+    if not spatial_forward_is_right(student, reference, x, gamma, beta, param):
+        return  # the statistics are wrong already: the forward test counts that
     got = student.function(MOD, "spatial_batchnorm_forward").inspect(x, gamma, beta, dict(param)).args_after[3]
     expected = reference.function(MOD, "spatial_batchnorm_forward").inspect(x, gamma, beta, dict(param)).args_after[3]
     yours = own(lambda: student.function(MOD, "batchnorm_forward").inspect(as_rows(x), gamma, beta,
@@ -493,11 +522,11 @@ def test_spatial_batchnorm_backward_matches(student, reference, rng):
     for shape in SPATIAL_SHAPES[1:]:
         x, gamma, beta = spatial_problem(rng, shape)
         param = {"mode": "train", "eps": TINY_EPS}
-        if not spatial_forward_is_right(student, reference, x, gamma, beta, param):
-            continue
         dout = rng.standard_normal(shape)
         _, cache = norm_forward(student, "spatial_batchnorm_forward", x, gamma, beta, dict(param))
-        got = norm_backward(student, "spatial_batchnorm_backward", dout, cache, (shape[1],))
+        got = norm_backward(student, "spatial_batchnorm_backward", dout, cache, (shape[1],))  # it must run
+        if not spatial_forward_is_right(student, reference, x, gamma, beta, param):
+            continue
         _, ref_cache = reference.function(MOD, "spatial_batchnorm_forward")(x, gamma, beta, dict(param))
         expected = reference.function(MOD, "spatial_batchnorm_backward")(dout, ref_cache)
         with case(f"spatial_batchnorm_backward with x of shape {shape} (neither the correct gradients nor your "
@@ -527,10 +556,10 @@ def groupnorm_both(student, reference, x, gamma, beta, groups, eps):
 def groupnorm_backward_both(student, reference, x, gamma, beta, groups, eps, dout):
     """(student's gradients, the reference's), each from its own forward pass's cache; None where the
     student's forward pass is wrong on these inputs (its own tests count that)."""
+    _, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {"eps": eps})
+    got = norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)  # it must run either way
     if not agrees(*groupnorm_both(student, reference, x, gamma, beta, groups, eps)):
         return None
-    _, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, groups, {"eps": eps})
-    got = norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)
     _, ref_cache = reference.function(MOD, "spatial_groupnorm_forward")(x, gamma, beta, groups, {"eps": eps})
     return got, reference.function(MOD, "spatial_groupnorm_backward")(dout, ref_cache)
 

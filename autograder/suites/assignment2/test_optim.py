@@ -46,6 +46,14 @@ def state(config, rule, key, shape):
     return config[key]
 
 
+def agrees(got, expected):
+    try:
+        assert_close(got, expected, "value")
+    except CheckFailed:
+        return False
+    return True
+
+
 def step(code, rule, w, dw, config):
     return checked(code.function(MOD, rule)(w, dw, config), rule, w)
 
@@ -169,10 +177,15 @@ def test_adam_counts_steps(student, rng):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("rule", ["rmsprop", "adam"])
-def test_zero_gradient_from_zero_state(student, rng, rule):
-    """dw = 0 with zero averages: epsilon keeps the division finite, and w does not move."""
+def test_zero_gradient_from_zero_state(student, reference, rng, rule):
+    """dw = 0 with zero averages: epsilon keeps the division finite, and w does not move. Checked where
+    a step in the middle of training is right (a mistake there is the step test's business)."""
     w, dw = rng.standard_normal((4, 4)), np.zeros((4, 4))
     next_w, _ = step(student, rule, w, dw, {"learning_rate": 0.1})
+    (mid_w, _), (ref_w, _) = step_both(student, reference, rule, w, rng.standard_normal((4, 4)),
+                                       mid_training(rng, rule, (4, 4)))
+    if not agrees(mid_w, ref_w):
+        return
     with case(f"{rule} with a zero gradient from zero state (add epsilon to the denominator)"):
         assert_close(next_w, w, "next_w")
 
@@ -180,7 +193,8 @@ def test_zero_gradient_from_zero_state(student, rng, rule):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("rule", ["rmsprop", "adam"])
 def test_epsilon_outside_the_root(student, reference, rng, rule):
-    """A large epsilon shows where it is added: to the square root, as documented."""
+    """A large epsilon shows where it is added: to the square root, as documented. Checked where a
+    step in the middle of training (epsilon 1e-8) is right."""
     w, dw = rng.standard_normal(6), rng.standard_normal(6)
     config = {"learning_rate": 0.1, "epsilon": 0.5}
     if rule == "rmsprop":
@@ -188,6 +202,9 @@ def test_epsilon_outside_the_root(student, reference, rng, rule):
     else:
         config.update(m=rng.standard_normal(6), v=rng.uniform(0.1, 1, 6), t=3)
     (next_w, _), (ref_w, _) = step_both(student, reference, rule, w, dw, config)
+    (mid_w, _), (ref_mid_w, _) = step_both(student, reference, rule, w, dw, mid_training(rng, rule, w.shape))
+    if not agrees(mid_w, ref_mid_w):
+        return  # the step is wrong with a small epsilon already: the step test counts that
     root = "sqrt(cache) + epsilon" if rule == "rmsprop" else "sqrt(v_hat) + epsilon"
     with case(f"{rule} with epsilon 0.5"):
         assert_close(next_w, ref_w, f"next_w (divide by {root})")
