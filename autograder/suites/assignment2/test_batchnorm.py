@@ -332,7 +332,8 @@ def test_batchnorm_test_mode_leaves_running_averages(student, rng):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_matches_reference(student, reference, rng, backward):
-    for n, d in [(2, 3), (5, 1), (9, 4), (40, 16)]:
+    # N = 2 is left out: there x_hat is +-1 and dx is 0 up to rounding, which no relative error can judge.
+    for n, d in [(3, 3), (5, 1), (9, 4), (40, 16)]:
         x, gamma, beta = features(rng, n, d)
         check_backward(student, reference, "batchnorm_forward", backward, x, gamma, beta,
                        {"mode": "train", "eps": TINY_EPS}, rng.standard_normal((n, d)),
@@ -384,7 +385,8 @@ def test_layernorm_forward_uses_eps(student, reference, rng):
 
 @pytest.mark.points(2)
 def test_layernorm_backward_matches_reference(student, reference, rng):
-    for n, d in [(1, 4), (3, 2), (6, 9), (30, 25)]:
+    # D = 2 is left out: there x_hat is +-1 and dx is 0 up to rounding, which no relative error can judge.
+    for n, d in [(1, 4), (3, 3), (6, 9), (30, 25)]:
         x, gamma, beta = rows_apart(rng, n, d)
         check_backward(student, reference, "layernorm_forward", "layernorm_backward", x, gamma, beta,
                        {"eps": TINY_EPS}, rng.standard_normal((n, d)), f"layernorm_backward with x of shape {x.shape}")
