@@ -11,6 +11,9 @@ from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_
 
 MOD = "cs231n.layers"
 GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
+# Value tests pass this tiny eps: where eps is added (inside or outside the square root, or
+# not at all) then makes no visible difference, and only the eps tests, with eps = 0.5, see it.
+TINY_EPS = 1e-12
 
 
 def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
@@ -91,6 +94,23 @@ def check_against_numerical(code, forward_name, backward_name, x, gamma, beta, p
         assert_matches_numerical(value, num, name)
 
 
+def agrees(got, expected, tol=1e-6):
+    """Whether `got` matches `expected` (arrays, or tuples of them), without failing."""
+    try:
+        assert_matches(got, expected, "value", tol)
+    except CheckFailed:
+        return False
+    return True
+
+
+def normalized(x, gamma, beta, axis, eps=TINY_EPS):
+    """The documented normalization written out: statistics along `axis` (0: batchnorm in training
+    mode, 1: layernorm), biased variance, eps inside the square root."""
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    spread = np.sqrt(np.mean(centered ** 2, axis=axis, keepdims=True) + eps)
+    return centered / spread * gamma + beta
+
+
 def check_statistic(values, target, description, atol):
     """Every entry of `values` within `atol` of `target` (a number or an array)."""
     if not np.all(np.abs(values - target) <= atol):
@@ -138,10 +158,17 @@ def test_batchnorm_test_mode_after_warm_up(student, rng):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("backward", ["batchnorm_backward", "batchnorm_backward_alt"])
 def test_batchnorm_backward_numerical_gradient(student, rng, backward):
+    """Against the numerical gradient of your batchnorm_forward, where that forward pass gives the
+    documented output (written out in this test); a wrong forward pass is its own tests' business."""
     x, gamma, beta = features(rng, 6, 4)
+    param = {"mode": "train", "eps": TINY_EPS}
+    dout = rng.standard_normal((6, 4))
+    out, cache = norm_forward(student, "batchnorm_forward", x, gamma, beta, param)
+    norm_backward(student, backward, dout, cache, 4)  # it must run either way
+    if not agrees(out, normalized(x, gamma, beta, axis=0)):
+        return
     with case(f"{backward} vs the numerical gradient of your batchnorm_forward, x of shape {x.shape}"):
-        check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, {"mode": "train"},
-                                rng.standard_normal((6, 4)))
+        check_against_numerical(student, "batchnorm_forward", backward, x, gamma, beta, param, dout)
 
 
 @pytest.mark.public
@@ -159,7 +186,14 @@ def test_layernorm_statistics(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_layernorm_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of your layernorm_forward, where that forward pass gives the
+    documented output (written out in this test)."""
     x, gamma, beta = features(rng, 4, 6)
+    param = {"eps": TINY_EPS}
+    dout = rng.standard_normal((4, 6))
+    out, cache = norm_forward(student, "layernorm_forward", x, gamma, beta, param)
+    norm_backward(student, "layernorm_backward", dout, cache, 6)  # it must run either way
+    if not agrees(out, normalized(x, gamma, beta, axis=1)):
+        return
     with case(f"layernorm_backward vs the numerical gradient of your layernorm_forward, x of shape {x.shape}"):
-        check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, {},
-                                rng.standard_normal((4, 6)))
+        check_against_numerical(student, "layernorm_forward", "layernorm_backward", x, gamma, beta, param, dout)

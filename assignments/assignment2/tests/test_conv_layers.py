@@ -11,6 +11,7 @@ from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, ass
 
 MOD = "cs231n.layers"
 GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
+TINY_EPS = 1e-12  # where eps goes makes no visible difference with it (the eps tests use 0.5)
 
 
 def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
@@ -84,10 +85,30 @@ def conv_problem(rng, x_shape, w_shape):
     return x, w, b
 
 
+def convolved(x, w, b, stride, pad):
+    """The documented convolution written out: every window of the zero-padded x against every filter."""
+    f, _, hh, ww = w.shape
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], mode="constant")
+    rows = range(0, padded.shape[2] - hh + 1, stride)
+    cols = range(0, padded.shape[3] - ww + 1, stride)
+    return np.array([[[[np.sum(padded[n, :, r:r + hh, q:q + ww] * w[k]) + b[k] for q in cols] for r in rows]
+                       for k in range(f)] for n in range(x.shape[0])])
+
+
+def pooled(x, height, width, stride):
+    """The documented max pool written out: the largest value of every window, no padding."""
+    rows = range(0, x.shape[2] - height + 1, stride)
+    cols = range(0, x.shape[3] - width + 1, stride)
+    return np.array([[[[x[n, c, r:r + height, q:q + width].max() for q in cols] for r in rows]
+                      for c in range(x.shape[1])] for n in range(x.shape[0])])
+
+
 @pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_with_1x1_filters(student, rng):
-    """A 1x1 filter mixes the channels of every pixel on its own: out[n, f] = sum_c w[f, c] x[n, c] + b[f]."""
+@pytest.mark.points(2)
+def test_conv_forward_small_cases(student, rng):
+    """Cases worked out by hand: 1x1 filters mix the channels of every pixel; a 3x3 filter with a
+    single 1 at its centre and pad 1 copies a channel (stride 2 keeps every other pixel); a filter
+    of ones sums each window, the padding contributing zeros."""
     x = rng.standard_normal((2, 3, 4, 5))
     w = rng.standard_normal((4, 3, 1, 1))
     b = rng.standard_normal(4)
@@ -95,29 +116,16 @@ def test_conv_forward_with_1x1_filters(student, rng):
     expected = np.einsum("fc,nchw->nfhw", w[:, :, 0, 0], x) + b[None, :, None, None]
     assert_close(out, expected, "out from conv_forward_naive with 1x1 filters, stride 1, pad 0")
 
-
-@pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_copy_filter_with_padding(student, rng):
-    """A 3x3 filter with a single 1 at its centre, pad 1, copies its input channel; stride 2
-    keeps every other pixel."""
     x = rng.standard_normal((2, 2, 6, 6))
     w = np.zeros((2, 2, 3, 3))
     w[0, 1, 1, 1] = 1.0  # filter 0 copies channel 1
     w[1, 0, 1, 1] = 1.0  # filter 1 copies channel 0
     b = np.array([0.5, -1.0])
-    out, _ = conv_forward(student, x, w, b, {"stride": 1, "pad": 1})
-    assert_close(out, x[:, ::-1] + b[None, :, None, None], "out from conv_forward_naive with copying filters, "
-                 "stride 1, pad 1")
-    out, _ = conv_forward(student, x, w, b, {"stride": 2, "pad": 1})
-    assert_close(out, x[:, ::-1, ::2, ::2] + b[None, :, None, None], "out from conv_forward_naive with "
-                 "copying filters, stride 2, pad 1")
+    for stride in (1, 2):
+        out, _ = conv_forward(student, x, w, b, {"stride": stride, "pad": 1})
+        assert_close(out, x[:, ::-1, ::stride, ::stride] + b[None, :, None, None], "out from conv_forward_naive "
+                     f"with copying filters, stride {stride}, pad 1")
 
-
-@pytest.mark.public
-@pytest.mark.points(1)
-def test_conv_forward_sums_a_window(student):
-    """A filter of ones sums each window; at the border the padding contributes zeros."""
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
     w = np.ones((1, 1, 2, 2))
     out, _ = conv_forward(student, x, w, np.zeros(1), {"stride": 2, "pad": 0})
@@ -133,17 +141,17 @@ def test_conv_forward_sums_a_window(student):
 @pytest.mark.public
 @pytest.mark.points(2)
 def test_conv_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of the documented convolution (written out in this test, so a
+    mistake in your conv_forward_naive does not count here); the cache is (x, w, b, conv_param)."""
     x, w, b = conv_problem(rng, (2, 2, 5, 5), (3, 2, 3, 3))
     conv_param = {"stride": 2, "pad": 1}
-    forward = student.function(MOD, "conv_forward_naive")
-    out, cache = conv_forward(student, x, w, b, conv_param)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = unpack(student.function(MOD, "conv_backward_naive")(dout, cache), ["dx", "dw", "db"],
-                        "conv_backward_naive")
-    num_dx = numerical_gradient(summed(lambda x_: forward(x_, w, b, conv_param)[0], dout), x)
-    num_dw = numerical_gradient(summed(lambda w_: forward(x, w_, b, conv_param)[0], dout), w)
-    num_db = numerical_gradient(summed(lambda b_: forward(x, w, b_, conv_param)[0], dout), b)
-    with case("conv_backward_naive vs the numerical gradient of your conv_forward_naive, stride 2, pad 1"):
+    dout = rng.standard_normal((2, 3, 3, 3))
+    dx, dw, db = unpack(student.function(MOD, "conv_backward_naive")(dout, (x, w, b, conv_param)),
+                        ["dx", "dw", "db"], "conv_backward_naive")
+    num_dx = numerical_gradient(summed(lambda x_: convolved(x_, w, b, 2, 1), dout), x)
+    num_dw = numerical_gradient(summed(lambda w_: convolved(x, w_, b, 2, 1), dout), w)
+    num_db = numerical_gradient(summed(lambda b_: convolved(x, w, b_, 2, 1), dout), b)
+    with case("conv_backward_naive vs the numerical gradient of the convolution, stride 2, pad 1"):
         assert_matches_numerical(dx, num_dx, "dx")
         assert_matches_numerical(dw, num_dw, "dw")
         assert_matches_numerical(db, num_db, "db")
@@ -169,16 +177,16 @@ def test_max_pool_forward_small_case(student):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_max_pool_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of the documented max pool (written out in this test); the
+    cache is (x, pool_param)."""
     # Distinct values, well apart: a small nudge never changes which one is the maximum.
     x = rng.permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) / 10.0
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-    out, cache = pool_forward(student, x, pool_param)
     # Entries of size 0.5 to 1.5: a tiny one would make its relative error large by rounding alone.
-    dout = rng.choice([-1.0, 1.0], size=out.shape) * rng.uniform(0.5, 1.5, size=out.shape)
-    dx = student.function(MOD, "max_pool_backward_naive")(dout, cache)
-    forward = student.function(MOD, "max_pool_forward_naive")
-    num_dx = numerical_gradient(summed(lambda x_: forward(x_, pool_param)[0], dout), x)
-    with case("max_pool_backward_naive vs the numerical gradient of your max_pool_forward_naive"):
+    dout = rng.choice([-1.0, 1.0], size=(2, 3, 3, 3)) * rng.uniform(0.5, 1.5, size=(2, 3, 3, 3))
+    dx = student.function(MOD, "max_pool_backward_naive")(dout, (x, pool_param))
+    num_dx = numerical_gradient(summed(lambda x_: pooled(x_, 2, 2, 2), dout), x)
+    with case("max_pool_backward_naive vs the numerical gradient of the max pool (2x2 windows, stride 2)"):
         assert_matches_numerical(dx, num_dx, "dx")
 
 
@@ -279,7 +287,26 @@ def test_spatial_groupnorm_statistics(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_spatial_groupnorm_backward_numerical_gradient(student, rng):
+    """Against the numerical gradient of your spatial_groupnorm_forward, where that forward pass gives
+    the documented output (written out in this test); a wrong forward pass is its own tests' business."""
     x = channels(rng, 2, 4, 3, 3)
     gamma, beta = rng.uniform(0.5, 2, size=(1, 4, 1, 1)), rng.standard_normal((1, 4, 1, 1))
     dout = rng.standard_normal(x.shape)
-    check_norm_gradient(student, "spatial_groupnorm", x, gamma, beta, dout, (2, {}))
+    out, cache = norm_forward(student, "spatial_groupnorm_forward", x, gamma, beta, 2, {"eps": TINY_EPS})
+    norm_backward(student, "spatial_groupnorm_backward", dout, cache, gamma.shape)  # it must run either way
+    if not agrees(out, groupnorm_by_formula(x, gamma, beta, 2)):
+        return
+    check_norm_gradient(student, "spatial_groupnorm", x, gamma, beta, dout, (2, {"eps": TINY_EPS}))
+
+
+def groupnorm_by_formula(x, gamma, beta, groups, eps=TINY_EPS):
+    """Group normalization written out: statistics of each group of C // G consecutive channels."""
+    n, c, h, w = x.shape
+    out = np.empty_like(x)
+    size = c // groups
+    for first in range(0, c, size):
+        part = x[:, first:first + size]
+        mean = part.mean(axis=(1, 2, 3), keepdims=True)
+        std = np.sqrt(((part - mean) ** 2).mean(axis=(1, 2, 3), keepdims=True) + eps)
+        out[:, first:first + size] = (part - mean) / std
+    return out * gamma + beta
