@@ -44,8 +44,8 @@ import pytest
 from autograder.grading import grade_batch
 from autograder.samples import build_reference
 from course import Roots, load_course, load_manifest
-from course.regions import find_blocks, find_regions
-from course.stubs import release_module
+from course.regions import find_regions
+from course.stubs import release_module, solved_module
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "fairness"
@@ -167,11 +167,7 @@ def other_statements(text):
 def reference_in_scope(module, assignment):
     """source/<module> as the assignment sees it: without the blocks of later assignments (an
     assignment-1 variant of layers.py has no batchnorm_forward), solutions kept."""
-    text = (ROOTS.source / module).read_text(encoding="utf-8")
-    lines = text.split("\n")
-    course = load_course(ROOTS)
-    later = [b for b in find_blocks(lines, module) if course.order(b.assignment) > course.order(assignment)]
-    return "\n".join(line for i, line in enumerate(lines) if not any(b.begin <= i <= b.end for b in later))
+    return solved_module(module, load_manifest(ROOTS, assignment), ROOTS)
 
 
 def graded_functions(module, assignment):
