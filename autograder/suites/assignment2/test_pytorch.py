@@ -3,59 +3,41 @@
 Students write three_layer_convnet and init_three_layer_convnet (the
 barebones API), ThreeLayerConvNet (nn.Module), three_layer_convnet_sequential
 (nn.Sequential) and build_model(), their own CIFAR-10 network. Tensors cross
-to the student's code and back by value, as arrays: the tests send weights
-with load_state_dict and compare scores with the reference's, computed from
-the same weights, so nothing depends on the student's random numbers.
+to the student's code and back by value (autograder/testkit/wire.py): the
+tests send weights with load_state_dict and compare scores with the
+reference's, computed from the same weights, so nothing depends on the
+student's random numbers.
 
-The last tests score the network the notebook saves (artifacts/pytorch_model.npz,
-its state_dict as arrays): the architecture is student code, so the student's
-build_model() runs in the sandbox, receives the weights and the first 1,000
-CIFAR-10 test images (as ToTensor() makes them), and returns scores; the
-labels stay here and the accuracy is computed here. They are skipped when
-CIFAR-10 is not installed.
+The last tests score the network the notebook saves (artifacts/PyTorch_model.npz,
+its state_dict as arrays, read here with allow_pickle=False and never
+unpickled): the architecture is student code, so the student's build_model()
+runs in the sandbox, receives the weights by value, and returns scores for
+the grader's held-out images (data/heldout.py), sent by value as ToTensor()
+makes images; the labels stay here and the accuracy is computed here.
 """
-import contextlib
-import os
 import zipfile
 
 import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import (CheckFailed, Remote, StudentCodeError, assert_close, describe,
+from autograder.testkit import (CheckFailed, Remote, StudentCodeError, assert_close, case, describe,
                                 load_saved_arrays)
 
 MOD = "cs231n.pytorch_models"
-DATA = "cs231n.data_utils"
 VALUE_TOL = 1e-8  # float64 scores of the same weights: only the summation order differs
 
 ARTIFACT, NOTEBOOK = "artifacts/PyTorch_model.npz", "PyTorch.ipynb"
 IMAGE_SHAPE, NUM_CLASSES = (3, 32, 32), 10
-NUM_TEST_IMAGES = 1000   # the first 1,000 test images, as get_CIFAR10_data() and the notebook take them
-IMAGES_PER_CALL = 200    # one forward pass; the notebook asks for well under 10 s on one thread
+IMAGES_PER_CALL = 250    # one forward pass; the docstring of build_model asks for well under 10 s on one thread
 MAX_ARTIFACT_BYTES = 128 * 2**20  # ResNet-18 for CIFAR-10 is about 45 MiB
 MAX_SAVED_ARRAYS = 2000
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
-
-
-def describe_value(value):
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
-    return describe(value)
 
 
 def as_array(value, name, shape, dtype=None):
     """The NumPy copy of tensor `value` of `shape` (and `dtype`); CheckFailed otherwise."""
     if not isinstance(value, torch.Tensor):
-        raise CheckFailed(f"{name} should be a torch tensor; got {describe_value(value)}")
+        raise CheckFailed(f"{name} should be a torch tensor; got {describe(value)}")
     if tuple(value.shape) != tuple(shape):
         raise CheckFailed(f"{name} has shape {tuple(value.shape)}; expected {tuple(shape)}")
     if dtype is not None and value.dtype != dtype:
@@ -164,7 +146,7 @@ def test_init_three_layer_convnet_shapes(student):
     shapes = [(6, 3, 5, 5), (6,), (4, 6, 3, 3), (4,), (4 * 32 * 32, 10), (10,)]
     if not isinstance(params, (list, tuple)) or len(params) != 6:
         raise CheckFailed("init_three_layer_convnet(3, 6, 4, 10) should return a list of 6 tensors "
-                          f"({', '.join(names)}); it returned {describe_value(params)}")
+                          f"({', '.join(names)}); it returned {describe(params)}")
     with case("init_three_layer_convnet(3, 6, 4, 10)"):
         arrays = [as_array(p, name, shape, torch.float32) for p, name, shape in zip(params, names, shapes)]
         for name, array in zip(names, arrays):
@@ -202,7 +184,7 @@ def test_init_three_layer_convnet_statistics(student):
         image_size=(height, width))
     if not isinstance(params, (list, tuple)) or len(params) != 6:
         raise CheckFailed(f"init_three_layer_convnet should return a list of 6 tensors; it returned "
-                          f"{describe_value(params)}")
+                          f"{describe(params)}")
     d = c_2 * height * width
     expected = [("conv_w1", (c_1, c_in, 3, 3), c_in * 9), ("conv_b1", (c_1,), None),
                 ("conv_w2", (c_2, c_1, 5, 5), c_1 * 25), ("conv_b2", (c_2,), None),
@@ -248,7 +230,7 @@ def build(code, name, c_in, c_1, c_2, classes):
         net = code.function(MOD, name)(c_in, c_1, c_2, classes)
     if not isinstance(net, Remote):
         raise CheckFailed(f"{name}({c_in}, {c_1}, {c_2}, {classes}) should give an nn.Module; "
-                          f"it gave {describe_value(net)}")
+                          f"it gave {describe(net)}")
     return net
 
 
@@ -337,20 +319,25 @@ def test_three_layer_convnet_module_initialization(student):
 # ------------------------------------------------------------------ build_model()
 
 def new_model(code):
-    """build_model() of `code` in eval mode, checked to be an object."""
+    """build_model() of `code` in eval mode, checked to be an object with the methods of an nn.Module."""
     model = code.function(MOD, "build_model")()
     if not isinstance(model, Remote):
-        raise CheckFailed(f"build_model() should return an nn.Module; it returned {describe_value(model)}")
-    model.call("eval")
+        raise CheckFailed(f"build_model() should return an nn.Module; it returned {describe(model)}")
+    try:
+        model.call("eval")
+    except StudentCodeError as exc:
+        raise CheckFailed(f"build_model() should return an nn.Module; it returned {describe(model)}, whose "
+                          f"eval() failed ({exc})") from None
     return model
 
 
 def model_scores(model, images, what):
-    """Scores of `model` for float32 images (N, 3, 32, 32), checked: finite, (N, 10)."""
+    """Scores of `model` for float32 images (N, 3, 32, 32), checked: finite float32 (N, 10)."""
     scores = model.call("forward", *tensors([images]))
-    array = as_array(scores, f"the scores of build_model() for {what}", (images.shape[0], NUM_CLASSES))
-    if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
-        raise CheckFailed(f"the scores of build_model() for {what} should be finite floating-point numbers")
+    array = as_array(scores, f"the scores of build_model() for {what}", (images.shape[0], NUM_CLASSES),
+                     torch.float32)
+    if not np.all(np.isfinite(array)):
+        raise CheckFailed(f"the scores of build_model() for {what} should be finite numbers")
     return array
 
 
@@ -390,79 +377,63 @@ def load_saved_state(path):
 
 
 @pytest.fixture(scope="module")
-def cifar10_test(reference):
-    """(images, labels): the first 1,000 test images as ToTensor() makes them, float32 (N, 3, 32, 32) in [0, 1]."""
-    try:
-        folder = reference.function(DATA, "cifar10_dir")()
-    except StudentCodeError:
-        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
-                    "the saved network cannot be scored without its test split")
-    images, labels = reference.function(DATA, "load_CIFAR_batch")(os.path.join(folder, "test_batch"), "uint8")
-    images = images[:NUM_TEST_IMAGES].transpose(0, 3, 1, 2).astype(np.float32) / np.float32(255)
-    return np.ascontiguousarray(images), labels[:NUM_TEST_IMAGES]
+def heldout_images(cifar10_heldout):
+    """(images, labels): the held-out images as ToTensor() makes them, float32 (N, 3, 32, 32) in [0, 1]."""
+    images = cifar10_heldout.X.transpose(0, 3, 1, 2).astype(np.float32) / np.float32(255)
+    return np.ascontiguousarray(images), cifar10_heldout.y
 
 
-@pytest.fixture(scope="module")
-def saved_model_result():
-    """Memo for the accuracy of the saved network: computed by the first test that needs it."""
-    return {}
+def saved_model_accuracy(path, student, images, labels):
+    """Held-out accuracy of the saved network, run by the student's build_model() in the sandbox.
 
-
-def saved_model_accuracy(artifact_path, student, cifar10_test, memo):
-    """Test accuracy of the saved network, run by the student's build_model() in the sandbox."""
-    if "result" not in memo:
-        try:
-            memo["result"] = measure_saved_model(artifact_path(ARTIFACT), student, *cifar10_test)
-        except (CheckFailed, StudentCodeError) as exc:
-            memo["result"] = exc
-    result = memo["result"]
-    if isinstance(result, Exception):
-        raise type(result)(str(result))
-    return result
-
-
-def measure_saved_model(path, student, images, labels):
+    A StudentCodeError (the student's network raised, timed out or crashed) becomes a
+    CheckFailed saying which step failed, so that `once` hands it to every test that asks."""
     state = load_saved_state(path)
-    model = student.function(MOD, "build_model")()
-    if not isinstance(model, Remote):
-        raise CheckFailed(f"build_model() should return an nn.Module; it returned {describe_value(model)}")
+    step = "build_model()"
     try:
-        model.call("load_state_dict", tensors(state))
+        model = new_model(student)
+        step = f"loading the weights of {ARTIFACT} into the network of build_model()"
+        try:
+            model.call("load_state_dict", tensors(state))
+        except StudentCodeError as exc:
+            raise CheckFailed(f"the network of build_model() does not take the weights in {ARTIFACT} ({exc}); "
+                              f"save them from that network with the last cell of {NOTEBOOK}, and do not "
+                              "change build_model() after training") from None
+        model.call("eval")
+        predictions = []
+        for start in range(0, len(images), IMAGES_PER_CALL):
+            batch = images[start:start + IMAGES_PER_CALL]
+            step = f"the forward pass of the saved network on {len(batch)} held-out images"
+            scores = model_scores(model, batch, f"{len(batch)} held-out images, with the saved weights")
+            predictions.append(np.argmax(scores, axis=1))
     except StudentCodeError as exc:
-        raise CheckFailed(f"the network of build_model() does not take the weights in {ARTIFACT} ({exc}); "
-                          f"save them from that network with the last cell of {NOTEBOOK}, and do not change "
-                          "build_model() after training") from None
-    model.call("eval")
-    predictions = []
-    for start in range(0, len(images), IMAGES_PER_CALL):
-        batch = images[start:start + IMAGES_PER_CALL]
-        scores = model_scores(model, batch, f"{len(batch)} CIFAR-10 test images, with the saved weights")
-        predictions.append(np.argmax(scores, axis=1))
+        raise CheckFailed(f"{step} failed: {exc}") from None
     return float(np.mean(np.concatenate(predictions) == labels))
 
 
-def check_accuracy(artifact_path, student, cifar10_test, memo, threshold):
-    accuracy = saved_model_accuracy(artifact_path, student, cifar10_test, memo)
+def check_accuracy(artifact_path, student, heldout_images, once, threshold):
+    accuracy = once(ARTIFACT, lambda: saved_model_accuracy(artifact_path(ARTIFACT), student, *heldout_images))
     if not accuracy >= threshold:
-        raise CheckFailed(f"the network saved in {ARTIFACT} classifies {accuracy:.1%} of the test images "
-                          f"correctly; this test needs at least {threshold:.0%}")
+        raise CheckFailed(f"the network saved in {ARTIFACT} classifies {accuracy:.1%} of the grader's held-out "
+                          f"images correctly; this test needs at least {threshold:.0%}")
 
 
 @pytest.mark.points(1)
-def test_saved_model_loads_and_scores_the_test_images(artifact_path, student, cifar10_test, saved_model_result):
-    saved_model_accuracy(artifact_path, student, cifar10_test, saved_model_result)
+def test_saved_model_loads_and_scores_the_heldout_images(artifact_path, student, heldout_images, once):
+    check_accuracy(artifact_path, student, heldout_images, once, 0.0)
 
 
+# The reference notebook's network (2 epochs) scores ACC_HELDOUT on the held-out images.
 @pytest.mark.points(1)
-def test_saved_model_reaches_55_percent(artifact_path, student, cifar10_test, saved_model_result):
-    check_accuracy(artifact_path, student, cifar10_test, saved_model_result, 0.55)
+def test_saved_model_reaches_55_percent(artifact_path, student, heldout_images, once):
+    check_accuracy(artifact_path, student, heldout_images, once, 0.55)
 
 
 @pytest.mark.points(2)
-def test_saved_model_reaches_65_percent(artifact_path, student, cifar10_test, saved_model_result):
-    check_accuracy(artifact_path, student, cifar10_test, saved_model_result, 0.65)
+def test_saved_model_reaches_65_percent(artifact_path, student, heldout_images, once):
+    check_accuracy(artifact_path, student, heldout_images, once, 0.65)
 
 
 @pytest.mark.points(2)
-def test_saved_model_reaches_70_percent(artifact_path, student, cifar10_test, saved_model_result):
-    check_accuracy(artifact_path, student, cifar10_test, saved_model_result, 0.70)
+def test_saved_model_reaches_70_percent(artifact_path, student, heldout_images, once):
+    check_accuracy(artifact_path, student, heldout_images, once, 0.70)
