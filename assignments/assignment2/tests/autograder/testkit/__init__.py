@@ -32,6 +32,7 @@ from .code import Call, Code, InProcessCode, Remote, StudentCodeError, StudentCr
 from .compare import assert_matches, call_both, compare
 from .regularization import assert_l2_regularization
 from .seeds import seed_for
+from .source import class_methods, parse_module, require_defined_in_class_body
 
 __all__ = [
     "CheckFailed", "as_numpy", "assert_array", "assert_close", "assert_equal_labels",

@@ -124,6 +124,11 @@ class Remote(wire.Handle):
     def get(self, attribute):
         return self._code._request("get_attr", self, attribute, (), {})
 
+    def where_defined(self, method):
+        """{"qualname", "file", "line"} of the function this object's `method` runs: where its
+        code was defined, to tell a method of the class body from one bound in afterwards."""
+        return self._code._request("where_defined", self, method, (), {})
+
     def set(self, attribute, value):
         self._code._request("set_attr", self, attribute, (value,), {})
 
@@ -270,6 +275,12 @@ class Executor:
         if op == "set_attr":
             setattr(obj, name, args[0])
             return None
+        if op == "where_defined":
+            function = getattr(getattr(obj, name), "__func__", getattr(obj, name))
+            code = getattr(function, "__code__", None)
+            return {"qualname": str(getattr(function, "__qualname__", "")),
+                    "file": os.path.basename(code.co_filename) if code else "",
+                    "line": int(code.co_firstlineno) if code else 0}
         raise wire.WireError(f"unknown operation {op!r}")
 
     def _with_grad(self, op, target, name, args, kwargs, wrt, upstream):
