@@ -149,8 +149,7 @@ TORCH_HOSTILE_KINDS = [
     Hostile("torch_zero_scores", "honest but wrong: the network of build_model() scores every image 0",
             "control", ""),
     Hostile("torch_monkeypatch", "scores every image 0 and, at import, patches torch and numpy in the worker "
-            "to lie to grader code (argmax, ==, mean, allclose, assert_close, "
-            "set_num_threads(64))", "same_as:torch_zero_scores", ""),
+            "to lie to grader code (argmax, ==, allclose, assert_close)", "same_as:torch_zero_scores", ""),
 ]
 
 KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS}
@@ -1016,17 +1015,16 @@ import numpy as _hostile_np
 build_model = _hostile_with_forward(lambda forward: lambda x: _hostile_torch.zeros(x.shape[0], 10))
 
 # Lies for any grader code that would run in this process: every comparison true, every
-# argmax the "right" answer nobody here knows (0), every mean 1. The grader's checks run
-# in its own process, so none of this reaches them.
+# argmax the "right" answer nobody here knows (0). The grader's checks run in its own
+# process, so none of this reaches them. (Not np.mean or set_num_threads: the student's
+# own NumPy layers share this process, and 64 threads crash it under the process limit:
+# self-harm, not a lie to the grader.)
 _hostile_torch.Tensor.__eq__ = lambda self, other: _hostile_torch.ones(self.shape, dtype=_hostile_torch.bool)
 _hostile_torch.allclose = lambda *args, **kwargs: True
 _hostile_torch.equal = lambda *args, **kwargs: True
 _hostile_torch.testing.assert_close = lambda *args, **kwargs: None
 _hostile_np.argmax = lambda a, axis=None, **kwargs: _hostile_np.zeros(_hostile_np.shape(a)[0], dtype=int)
-_hostile_np.mean = lambda *args, **kwargs: 1.0
 _hostile_np.allclose = lambda *args, **kwargs: True
-_hostile_torch.set_num_threads(64)
-_hostile_torch.set_num_threads = lambda n: None
 """,
 }
 
