@@ -43,8 +43,8 @@ submission and tests/hostile_submissions.TORCH_HOSTILE_KINDS, graded at
 "bwrap" with `suites` cut to test_pytorch.py (where the attacks must cost
 points: their own tests only) and test_optim.py (the control suite), the
 cut manifest's call timeout shortened to 10 s (the sleeping forward costs
-two), and the course's manifests up to assignment 2 (its `[earlier_work]`
-names assignment 1). It needs CIFAR-10 and the held-out images.
+two). Every world's reference holds course.toml and the other assignments'
+manifests: shared modules hold later assignments' blocks. It needs CIFAR-10 and the held-out images.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
 suites' `student` fixture offers no way to shorten it), in parallel with the
@@ -166,11 +166,12 @@ def _write_release(dest, assignment=ASSIGNMENT):
 
 
 def _write_reference(dest, world=A1):
-    """source/cs231n, and the manifest of world.assignment with `suites` cut to world.suites.
-    A later assignment also gets course.toml (the course's order and salt) up to itself and
-    the earlier assignments' manifests, unchanged: its [earlier_work] names them."""
+    """source/cs231n, and the manifest of world.assignment with `suites` cut to world.suites;
+    course.toml (the course's order and salt) and the other assignments' manifests,
+    unchanged: shared modules hold later assignments' blocks, whose owners the course must
+    know, and a later assignment's [earlier_work] names the earlier ones."""
     from course import Roots as CourseRoots
-    from course import assignment_names
+    from course import assignment_names, load_course
     shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n",
                     ignore=shutil.ignore_patterns("__pycache__"))
     manifest = (REPO / "source" / world.assignment / "assignment.toml").read_text()
@@ -184,14 +185,12 @@ def _write_reference(dest, world=A1):
         assert count == 1, f"source/{world.assignment}/assignment.toml has no [sandbox] call_timeout_s"
     (dest / world.assignment).mkdir(parents=True)
     (dest / world.assignment / "assignment.toml").write_text(manifest)
-    course = assignment_names(CourseRoots.of_repo())
-    earlier = course[:course.index(world.assignment)]
-    if earlier:
-        from course import load_course
-        salt = load_course(CourseRoots.of_repo()).hidden_seed_salt
-        (dest / "course.toml").write_text(f'title = "hostile"\nassignments = {json.dumps(earlier + [world.assignment])}'
-                                          f'\nhidden_seed_salt = {json.dumps(salt)}\n')
-        for name in earlier:
+    roots = CourseRoots.of_repo()
+    course = assignment_names(roots)
+    (dest / "course.toml").write_text(f'title = "hostile"\nassignments = {json.dumps(course)}\n'
+                                      f'hidden_seed_salt = {json.dumps(load_course(roots).hidden_seed_salt)}\n')
+    for name in course:
+        if name != world.assignment:
             (dest / name).mkdir(parents=True)
             shutil.copy2(REPO / "source" / name / "assignment.toml", dest / name / "assignment.toml")
 
