@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from course import REPO, Roots, assignment_names, load_manifest
+from course.stubs import solved_module
 
 
 def _copy(src, dest):
@@ -36,8 +37,11 @@ def build_reference(assignment, dest, source_root=REPO / "source"):
         src = Path(source_root) / assignment / name
         if src.exists():
             _copy(src, dest / name)
+    roots = Roots.of(source=source_root)
     for module in manifest.submit_modules:
-        _copy(Path(source_root) / module, dest / module)
+        # Without later assignments' blocks, as a solved submission of this assignment holds it.
+        (dest / module).parent.mkdir(parents=True, exist_ok=True)
+        (dest / module).write_text(solved_module(module, manifest, roots), encoding="utf-8")
     return dest
 
 

@@ -50,6 +50,18 @@ def release_module(module, manifest, roots, course=None):
                           module_owner(module, roots, course))
 
 
+def solved_module(module, manifest, roots, course=None):
+    """source/<module> as a solved submission of `manifest`'s assignment holds it: the blocks of
+    later assignments left out (an assignment-1 layers.py has no batchnorm_forward), every
+    solution kept. What reference sample submissions and the fairness corpus start from."""
+    course = course or load_course(roots)
+    path = roots.source / module
+    lines = path.read_text(encoding="utf-8").split("\n")
+    here = course.order(manifest.name)
+    later = [b for b in find_blocks(lines, roots.display(path)) if course.order(b.assignment) > here]
+    return "\n".join(line for i, line in enumerate(lines) if not any(b.begin <= i <= b.end for b in later))
+
+
 def release_source(text, where, manifest, course, default_owner):
     """`text` as released for `manifest`'s assignment; see the module docstring."""
     lines = text.split("\n")

@@ -24,6 +24,14 @@ Outcomes, relative to grading the good submission in the same batch:
     notebook_dropped  code tests score as for the good submission; the broken
                   notebook is left out with a message matching `message`
 
+TORCH_HOSTILE_KINDS attack assignment 2's PyTorch part instead: they rewrite
+`cs231n/pytorch_models.py` or replace the saved network
+`artifacts/PyTorch_model.npz`, and their outcomes are
+    fails:REGEX   the tests of test_pytorch.py whose name matches REGEX score 0
+                  and say `message`; every other test scores as for the good
+                  submission
+or same_as / control, as above, within the torch batch.
+
 Every kind also expects: the grader finishes, and after grading no process
 of a worker uid survives (`surviving_worker_processes()` is empty).
 
@@ -33,6 +41,7 @@ writes marker files (never overwriting anything) and the daemons really run.
 """
 import dataclasses
 import os
+import shlex
 import shutil
 import stat
 import zipfile
@@ -111,7 +120,39 @@ HOSTILE_KINDS = [
             "same_as_good", ""),
 ]
 
-KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS}
+TORCH_MODULE = "cs231n/pytorch_models.py"
+TORCH_ARTIFACT = "artifacts/PyTorch_model.npz"
+# The tests of test_pytorch.py that run the network of build_model(), and those that
+# call three_layer_convnet (not its initializer, not the module versions).
+_BUILD_MODEL_TESTS = r"test_build_model|test_saved_model"
+_FUNCTION_TESTS = r"test_three_layer_convnet_(shape|with_identity|matches|keeps)"
+_SAVED_MODEL_TESTS = r"test_saved_model"
+
+TORCH_HOSTILE_KINDS = [
+    Hostile("torch_forward_sleeps", "the network of build_model() sleeps 1000 s in forward",
+            f"fails:{_BUILD_MODEL_TESTS}", r"did not finish within"),
+    Hostile("torch_forward_allocates_50gb", "the network of build_model() allocates 50 GB (torch.ones) in "
+            "forward", f"fails:{_BUILD_MODEL_TESTS}", r"can't allocate memory|MemoryError|crashed the worker"),
+    Hostile("torch_state_dict_pickle", "the saved network is a pickle whose loading runs code (it would "
+            "write marker files)", f"fails:{_SAVED_MODEL_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("torch_state_dict_torch_save", "the saved network is written by torch.save (a zip holding a "
+            "pickle, here with a payload)", f"fails:{_SAVED_MODEL_TESTS}", r"holds no arrays"),
+    Hostile("torch_state_dict_object_array", "the saved network is an .npz whose array is an object array "
+            "(a pickle, with a payload)", f"fails:{_SAVED_MODEL_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("torch_build_model_not_module", "build_model() returns a function, not an nn.Module",
+            f"fails:{_BUILD_MODEL_TESTS}", r"build_model\(\) should return an nn\.Module"),
+    Hostile("torch_wrong_dtype", "three_layer_convnet returns float16 scores and the network of "
+            "build_model() float64 ones", f"fails:{_BUILD_MODEL_TESTS}|{_FUNCTION_TESTS}",
+            r"dtype torch\.float64"),
+    Hostile("torch_wrong_device", "three_layer_convnet and the network of build_model() return tensors on "
+            "the meta device (no values)", f"fails:{_BUILD_MODEL_TESTS}|{_FUNCTION_TESTS}", r"device meta"),
+    Hostile("torch_zero_scores", "honest but wrong: the network of build_model() scores every image 0",
+            "control", ""),
+    Hostile("torch_monkeypatch", "scores every image 0 and, at import, patches torch and numpy in the worker "
+            "to lie to grader code (argmax, ==, allclose, assert_close)", "same_as:torch_zero_scores", ""),
+]
+
+KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS}
 
 
 def make_hostile(kind, good_submission_dir, dest_dir):
@@ -127,6 +168,9 @@ def make_hostile(kind, good_submission_dir, dest_dir):
         return _make_zip(kind, good, dest_dir / f"{kind}.zip")
     dest = dest_dir / kind
     shutil.copytree(good, dest)
+    if kind.startswith("torch_"):
+        _make_torch_hostile(kind, dest)
+        return dest
     knn = dest / KNN
     if kind == "symlink_to_reference":
         knn.unlink()
@@ -903,3 +947,127 @@ def _make_zip(kind, good, path):
                 for _ in range(300):
                     entry.write(zeros)
     return path
+
+
+# ---- assignment 2's PyTorch part ------------------------------------------------
+
+# Appended to cs231n/pytorch_models.py: build_model() and three_layer_convnet keep
+# the correct code and change what they return.
+_TORCH_WRAP = """
+
+# ---- appended by tests/hostile_submissions.py: {kind} ----
+import torch as _hostile_torch
+
+_hostile_build_model, _hostile_three_layer_convnet = build_model, three_layer_convnet
+
+
+def _hostile_with_forward(make_forward):
+    def build():
+        model = _hostile_build_model()
+        model.forward = make_forward(model.forward)
+        return model
+    return build
+"""
+
+_TORCH_ATTACKS = {
+    "torch_forward_sleeps": """
+def _hostile_sleeping(forward):
+    def sleeping(x):
+        import time
+        time.sleep(1000)
+        return forward(x)
+    return sleeping
+
+build_model = _hostile_with_forward(_hostile_sleeping)
+""",
+    "torch_forward_allocates_50gb": """
+def _hostile_hoarding(forward):
+    def hoarding(x):
+        hoard = _hostile_torch.ones(50 * 10**9 // 4)   # 50 GB of float32 ones, every page touched
+        return forward(x) + hoard[0]
+    return hoarding
+
+build_model = _hostile_with_forward(_hostile_hoarding)
+""",
+    "torch_build_model_not_module": """
+def build_model():
+    model = _hostile_build_model()
+    return lambda x: model(x)
+""",
+    "torch_wrong_dtype": """
+def three_layer_convnet(x, params):
+    return _hostile_three_layer_convnet(x, params).half()
+
+build_model = _hostile_with_forward(lambda forward: lambda x: forward(x).double())
+""",
+    "torch_wrong_device": """
+def three_layer_convnet(x, params):
+    return _hostile_three_layer_convnet(x, params).to("meta")
+
+build_model = _hostile_with_forward(lambda forward: lambda x: forward(x).to("meta"))
+""",
+    "torch_zero_scores": """
+build_model = _hostile_with_forward(lambda forward: lambda x: _hostile_torch.zeros(x.shape[0], 10))
+""",
+    "torch_monkeypatch": """
+import numpy as _hostile_np
+
+build_model = _hostile_with_forward(lambda forward: lambda x: _hostile_torch.zeros(x.shape[0], 10))
+
+# Lies for any grader code that would run in this process: every comparison true, every
+# argmax the "right" answer nobody here knows (0). The grader's checks run in its own
+# process, so none of this reaches them. (Not np.mean or set_num_threads: the student's
+# own NumPy layers share this process, and 64 threads crash it under the process limit:
+# self-harm, not a lie to the grader.)
+_hostile_torch.Tensor.__eq__ = lambda self, other: _hostile_torch.ones(self.shape, dtype=_hostile_torch.bool)
+_hostile_torch.allclose = lambda *args, **kwargs: True
+_hostile_torch.equal = lambda *args, **kwargs: True
+_hostile_torch.testing.assert_close = lambda *args, **kwargs: None
+_hostile_np.argmax = lambda a, axis=None, **kwargs: _hostile_np.zeros(_hostile_np.shape(a)[0], dtype=int)
+_hostile_np.allclose = lambda *args, **kwargs: True
+""",
+}
+
+
+class _HostilePayload:
+    """Unpickling it runs os.system("touch <markers>"): proof that the file was unpickled
+    (os.system pickles as posix.system, which any Python can import)."""
+
+    def __init__(self, markers):
+        self.command = "touch " + " ".join(shlex.quote(str(m)) for m in markers)
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def _payload_markers(kind, dest):
+    """Where an unpickled payload writes: /tmp and the batch's own folder (which the
+    hostile batch searches for MARKER files)."""
+    return [Path("/tmp") / f"{MARKER}_{kind}", dest.parent / f"{MARKER}_{kind}_unpickled"]
+
+
+def _make_torch_hostile(kind, dest):
+    module, artifact = dest / TORCH_MODULE, dest / TORCH_ARTIFACT
+    if kind in _TORCH_ATTACKS:
+        module.write_text(module.read_text() + _TORCH_WRAP.format(kind=kind) + _TORCH_ATTACKS[kind])
+        return
+    import pickle
+
+    import numpy as np
+    payload = _HostilePayload(_payload_markers(kind, dest))
+    if kind == "torch_state_dict_pickle":
+        artifact.write_bytes(pickle.dumps({"payload": payload}))
+    elif kind == "torch_state_dict_torch_save":
+        import torch
+        with np.load(artifact, allow_pickle=False) as saved:
+            state = {name: torch.from_numpy(saved[name]) for name in saved.files}
+        artifact.unlink()
+        with open(artifact, "wb") as f:   # a file object: torch.save would add no suffix, but be sure
+            torch.save(dict(state, payload=payload), f)
+    elif kind == "torch_state_dict_object_array":
+        with np.load(artifact, allow_pickle=False) as saved:
+            state = {name: saved[name] for name in saved.files}
+        with open(artifact, "wb") as f:   # np.savez(path) would append .npz to a path without it
+            np.savez(f, **state, payload=np.array([payload], dtype=object))
+    else:
+        raise ValueError(f"no torch attack for {kind!r}")

@@ -199,10 +199,16 @@ def batch(tmp_path_factory):
     manifest = re.sub(r"(?ms)^\[samples\].*?(?=^\[|\Z)", "", manifest)
     (root / "reference" / ASSIGNMENT).mkdir(parents=True)
     (root / "reference" / ASSIGNMENT / "assignment.toml").write_text(manifest)
-    # The course's salt (hidden inputs as in real grading), with only this assignment.
-    salt = load_course(Roots.of_repo()).hidden_seed_salt
+    # The course's salt (hidden inputs as in real grading) and its order, with the other
+    # assignments' manifests unchanged: shared modules hold later assignments' blocks.
+    course = load_course(Roots.of_repo())
     (root / "reference" / "course.toml").write_text(
-        f'title = "hostile"\nassignments = ["{ASSIGNMENT}"]\nhidden_seed_salt = {json.dumps(salt)}\n')
+        f'title = "hostile"\nassignments = {json.dumps(list(course.assignments))}\n'
+        f'hidden_seed_salt = {json.dumps(course.hidden_seed_salt)}\n')
+    for name in course.assignments:
+        if name != ASSIGNMENT:
+            (root / "reference" / name).mkdir(parents=True)
+            shutil.copy2(REPO / "source" / name / "assignment.toml", root / "reference" / name / "assignment.toml")
     _write_suites(root / "suites")
     submissions = root / "submissions"
     good = samples.build_reference(ASSIGNMENT, submissions / GOOD)
