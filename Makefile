@@ -19,8 +19,8 @@ SUBMISSIONS ?= build/sample_submissions
 OUT ?= build/graded
 JOBS ?= $(shell nproc)
 
-.PHONY: help venv system-deps data release check-release notebooks grade gradescope \
-        demo test test-browser bench mutate clean
+.PHONY: help venv system-deps data release new-assignment check-release notebooks grade gradescope \
+        demo test test-browser bench mutate clean notebooks-smoke
 
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
@@ -50,11 +50,16 @@ system-deps:
 	         "weaker isolation; without chromium and chromium-driver the browser test skips)" >&2; \
 	  fi; fi
 
+# CIFAR-10 (fetched) and everything grading needs (fetched or built, e.g. the held-out images).
 data: venv
-	$(PY) -m data.fetch cifar10
+	$(PY) -m data.prepare --all
 
 release: venv
 	$(PY) -m release build --all
+
+# A new assignment's folders and manifest: make new-assignment NAME=assignment2 TITLE="..."
+new-assignment: venv
+	$(PY) -m release new $(NAME) --title "$(TITLE)"
 
 check-release: venv
 	$(PY) -m release check --all
@@ -71,10 +76,14 @@ demo: venv data
 	$(PY) -m release build $(ASSIGNMENT)
 	$(PY) -m autograder.samples --assignment $(ASSIGNMENT) --out $(DEMO_OUT)/submissions
 	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(DEMO_OUT)/submissions \
-	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION)
+	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION) --gradebook $(DEMO_OUT)/gradebook.sqlite
 
 notebooks: venv data
 	$(PY) -m release.execute $(ASSIGNMENT)
+
+# Every notebook of ASSIGNMENT in a smoke run (few steps, little data; what CI checks).
+notebooks-smoke: venv data
+	$(PY) -m release.execute $(ASSIGNMENT) --smoke
 
 gradescope: venv
 	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out build/gradescope/$(ASSIGNMENT).zip
@@ -82,6 +91,8 @@ gradescope: venv
 BENCH_BATCH ?= 100
 bench: venv data
 	$(PY) -m autograder.bench --per-suite --batch-size $(BENCH_BATCH)
+	@mkdir -p build
+	$(PY) -m autograder.sandbox.bench --torch | tee build/sandbox_bench.txt
 
 mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md

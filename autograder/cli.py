@@ -22,14 +22,12 @@ from pathlib import Path
 
 from autograder.grading.atomic import read_json_or_none, write_text_atomic
 from autograder.grading.gradebook import DEFAULT_PATH, Gradebook, GradebookError
-from autograder.grading.manifest import ManifestError, Roots
+from autograder.grading.grade import grading_roots
 from autograder.grading.manual import ManualGradingError, add_commands as add_manual_commands
-from autograder.grading.run_suite import SuiteError
-from autograder.grading.submission import ReleaseMissing
+from course import CourseError, load_manifest
 
 ISOLATION = ["auto", "bwrap", "rlimits", "none"]
-COURSE_ERRORS = (ManifestError, ReleaseMissing, SuiteError, GradebookError, FileNotFoundError,
-                 ManualGradingError)
+COURSE_ERRORS = (CourseError, GradebookError, FileNotFoundError, ManualGradingError)
 
 
 def _interrupt_on_sigterm():
@@ -69,29 +67,37 @@ def add_roots(parser):
 
 def cmd_grade(args):
     from autograder.grading.batch import grade_batch
+    warnings = []
     rows = grade_batch(args.assignment, args.submissions, args.out, jobs=args.jobs, isolation=args.isolation,
                        suites_root=args.suites_root, reference_root=args.reference_root,
                        release_root=args.release_root, timeout_s=args.timeout,
                        gradebook_path=None if args.no_gradebook else args.gradebook, force=args.force,
-                       progress=not args.quiet)
+                       progress=not args.quiet, warnings=warnings)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(score_table(rows))
     print(f"results: {Path(args.out) / '<submission>'}/results.json, feedback.md; grades: "
           f"{Path(args.out) / 'grades.csv'}")
 
 
 def cmd_grade_one(args):
+    from autograder.grading import run_suite
     from autograder.grading.grade import grade
     _exit_when_orphaned()
-    outcome = grade(args.assignment, args.submission, args.out, args.isolation,
-                    Roots.of(args.suites_root, args.reference_root, args.release_root),
-                    timeout_s=args.timeout, log_path=args.log, force=args.force)
+    # This process exists only to grade: pytest can run in a fork of it, already imported.
+    run_suite.FORK_PYTEST = True
+    roots = grading_roots(args.suites_root, args.reference_root, args.release_root)
+    # A batch checks the preconditions (release, datasets) once, before it starts its children.
+    manifest = load_manifest(roots, args.assignment) if args.prechecked else None
+    outcome = grade(args.assignment, args.submission, args.out, args.isolation, roots,
+                    timeout_s=args.timeout, log_path=args.log, force=args.force, manifest=manifest)
     results = outcome.results
     print(json.dumps({"status": "cached" if outcome.cached else "graded", "score": results["score"],
                       "max_score": results["extra_data"]["max_score"]}))
 
 
 def cmd_report(args):
-    from autograder.grading.batch import GRADER_FAILED, LOGS, Row, grades_csv
+    from autograder.grading.batch import LOGS, Row, grades_csv
     out = Path(args.out)
     results_by_name = {}
     for path in sorted(out.glob("*/results.json")):
@@ -99,17 +105,18 @@ def cmd_report(args):
             results_by_name[path.parent.name] = results
     write_text_atomic(out / "grades.csv", grades_csv(results_by_name))
     print(score_table([Row(n, r["score"], r["extra_data"]["max_score"],
-                           "failed" if GRADER_FAILED in r["extra_data"]["problems"] else "graded")
+                           "failed" if r["extra_data"].get("status") == "grader_failed" else "graded")
                        for n, r in sorted(results_by_name.items())]))
 
 
 def cmd_runs(args):
     with Gradebook(args.gradebook) as book:
-        print(f"{'run':>4}  {'assignment':<14}  {'started':<25}  {'finished':<25}  {'subs':>5}  {'mean':>7}  suite")
-        for run_id, assignment, started, finished, count, mean, maximum, suite in book.runs():
-            mean_text = f"{mean:.2f}" if mean is not None else "-"
-            print(f"{run_id:>4}  {assignment:<14}  {started:<25}  {finished or 'interrupted':<25}  "
-                  f"{count:>5}  {mean_text:>7}  {suite[:12]}")
+        print(f"{'run':>4}  {'assignment':<12}  {'started':<25}  {'finished':<25}  {'subs':>5}  {'mean':>9}  "
+              "suite         submissions -> out")
+        for run_id, assignment, started, finished, count, mean, maximum, suite, subs, out in book.runs():
+            mean_text = f"{mean:.1f}/{maximum:g}" if mean is not None else "-"
+            print(f"{run_id:>4}  {assignment:<12}  {started:<25}  {finished or 'interrupted':<25}  "
+                  f"{count:>5}  {mean_text:>9}  {suite[:12]}  {subs or '?'} -> {out or '?'}")
 
 
 def cmd_compare(args):
@@ -125,7 +132,8 @@ def cmd_compare(args):
 def cmd_export(args):
     with Gradebook(args.gradebook) as book:
         count = book.export_csv(args.run, args.csv)
-    print(f"run {args.run}: {count} submissions written to {args.csv}")
+    where = "standard output" if args.csv == "-" else args.csv
+    print(f"run {args.run}: {count} submissions written to {where}", file=sys.stderr if args.csv == "-" else sys.stdout)
 
 
 def build_parser():
@@ -147,6 +155,7 @@ def build_parser():
     one.add_argument("--submission", required=True)
     one.add_argument("--out", required=True)
     one.add_argument("--log", help="pytest log (instructor only)")
+    one.add_argument("--prechecked", action="store_true", help=argparse.SUPPRESS)  # set by `grade`
     one.set_defaults(handler=cmd_grade_one)
 
     for sub in (grade, one):
@@ -167,7 +176,7 @@ def build_parser():
     compare.set_defaults(handler=cmd_compare)
     export = commands.add_parser("export", help="export a run as CSV")
     export.add_argument("run", type=int, help="run id (see: runs)")
-    export.add_argument("--csv", required=True)
+    export.add_argument("--csv", required=True, help="file to write, or - for standard output")
     export.set_defaults(handler=cmd_export)
     for sub in (runs, compare, export):
         sub.add_argument("--gradebook", default=str(DEFAULT_PATH))

@@ -37,10 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
-from release.regions import find_regions
+from course import Roots, load_course, load_manifest
+from course.regions import block_of, find_blocks, find_regions
+from course.stubs import module_owner
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CAP = 60
@@ -146,13 +147,24 @@ def _short(text, width=70):
 
 # ------------------------------------------------------------------ finding mutants
 
-def solution_regions(text, where="<module>"):
+def solution_regions(text, where="<module>", assignment=None, default_owner=None):
     """Line ranges (first, last), 1-based and inclusive, strictly inside solution regions.
 
-    Regions are read exactly as the release reads them (release.regions), so a
-    mutant changes only what students write; malformed markers raise ReleaseError.
+    Regions are read exactly as the release reads them (course.regions), so a
+    mutant changes only what students write; malformed markers raise a
+    CourseError. With `assignment`, only the regions that assignment owns
+    (inside its assignment block, or outside blocks when it is the module's
+    `default_owner`): another assignment's suites grade the others.
     """
-    return [(r.begin + 2, r.end) for r in find_regions(text.splitlines(), where)]
+    lines = text.splitlines()
+    regions, blocks = find_regions(lines, where), find_blocks(lines, where)
+    owned = []
+    for region in regions:
+        block = block_of(region, blocks, where)
+        owner = block.assignment if block else default_owner
+        if assignment is None or owner == assignment:
+            owned.append((region.begin + 2, region.end))
+    return owned
 
 
 class _Points(ast.NodeVisitor):
@@ -418,14 +430,15 @@ def _splice(text, offsets, node, replacement):
     return (data[:start] + new.encode() + data[end:]).decode(), new
 
 
-def find_mutants(text, path):
+def find_mutants(text, path, regions=None):
     """Every distinct, compilable mutant of module `text`, in source order.
 
-    Inputs: text: the module's source; path: its path, for the report.
+    Inputs: text: the module's source; path: its path, for the report;
+    regions: the line ranges to mutate (default: every solution region).
     Returns: a list of Mutant, sorted by (line, col, operator, after).
     """
     tree = ast.parse(text)
-    visitor = _Points(solution_regions(text, path))
+    visitor = _Points(solution_regions(text, path) if regions is None else regions)
     visitor.visit(tree)
     offsets = _line_offsets(text)
     seen, mutants = {text}, []
@@ -544,8 +557,10 @@ class Runner:
         return "error", f"pytest exit {process.returncode}: {lines[-1] if lines else ''}", seconds
 
 
-def mutate_module(runner, path, suites, cap=DEFAULT_CAP, seed=DEFAULT_SEED, jobs=1, timeout=None, log=print):
-    """Run the sampled mutants of module `path` (relative to the runner's source root).
+def mutate_module(runner, path, suites, cap=DEFAULT_CAP, seed=DEFAULT_SEED, jobs=1, timeout=None, log=print,
+                  regions=None):
+    """Run the sampled mutants of module `path` (relative to the runner's source root), inside
+    `regions` (line ranges; default: every solution region).
 
     Returns a ModuleReport; report.error is set when the suites fail on the
     unmutated module (their results would mean nothing).
@@ -556,7 +571,7 @@ def mutate_module(runner, path, suites, cap=DEFAULT_CAP, seed=DEFAULT_SEED, jobs
         report.error = "no suite names this module"
         return report
     text = (runner.source_root / path).read_text()
-    candidates = find_mutants(text, path)
+    candidates = find_mutants(text, path, regions)
     report.candidates = len(candidates)
     chosen = sample(candidates, cap, seed, path)
     status, detail, baseline = runner.run(suites)
@@ -656,14 +671,10 @@ def print_report(report, out=print):
 
 # ------------------------------------------------------------------ command line
 
-def load_manifest(assignment, source_root):
-    with open(Path(source_root) / assignment / "assignment.toml", "rb") as f:
-        return tomllib.load(f)
-
-
-def modules_with_regions(source_root, modules):
-    return [m for m in modules if (Path(source_root) / m).exists() and
-            solution_regions((Path(source_root) / m).read_text(), m)]
+def owned_regions(roots, assignment, module):
+    """The line ranges of `module`'s solution regions that `assignment` owns."""
+    text = (roots.source / module).read_text()
+    return solution_regions(text, module, assignment, module_owner(module, roots, load_course(roots)))
 
 
 def main(argv=None):
@@ -677,24 +688,26 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per mutant (default: 5x the clean run, at least 60)")
     parser.add_argument("--source-root", default=str(REPO / "source"))
-    parser.add_argument("--suites-dir", default=None, help="default: autograder/suites/<assignment>")
+    parser.add_argument("--suites-root", default=str(REPO / "autograder" / "suites"),
+                        help="folder holding <assignment>/test_*.py (default: autograder/suites)")
     parser.add_argument("--record", default=None, help="markdown file to write or update with the results")
     parser.add_argument("--fail-under", type=float, default=None, help="exit 1 if a module's kill rate (%%) is lower")
     args = parser.parse_args(argv)
 
     source_root = Path(args.source_root).resolve()
-    manifest = load_manifest(args.assignment, source_root)
-    suites_dir = Path(args.suites_dir or REPO / "autograder" / "suites" / args.assignment)
-    suite_files = [suites_dir / s for s in manifest.get("suites", [])] or sorted(suites_dir.glob("test_*.py"))
-    suite_files = [s for s in suite_files if s.exists()]
-    modules = args.module or modules_with_regions(source_root, manifest.get("modules", []))
+    roots = Roots.of(source=source_root, suites=args.suites_root)
+    manifest = load_manifest(roots, args.assignment)
+    suites_dir = roots.suites / args.assignment
+    suite_files = [suites_dir / s for s in manifest.suites if (suites_dir / s).exists()]
+    regions = {m: owned_regions(roots, args.assignment, m) for m in args.module or manifest.modules}
+    modules = args.module or [m for m in manifest.modules if regions[m]]
 
     runner = Runner(source_root, jobs=args.jobs)
     reports = []
     try:
         for path in modules:
             report = mutate_module(runner, path, suites_for(path, suite_files), args.cap or None, args.seed,
-                                   args.jobs, args.timeout)
+                                   args.jobs, args.timeout, regions=regions[path])
             print_report(report)
             reports.append(report)
     finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .errors import ReleaseError
-from .stub_modules import enclosing_functions
+from course.stubs import enclosing_functions
 
 # What nbgrader puts where a solution was; `name_cell_stubs` replaces it with
 # a message for the student, so it must be a line no notebook holds.

@@ -1,7 +1,7 @@
 """The release of one assignment: run the steps, leak-check, write or compare.
 
-    build_assignment(name, roots)   regenerate roots.output/<name>, failing on any leak
-    check_assignment(name, roots)   problems with the committed roots.output/<name>:
+    build_assignment(name, roots)   regenerate roots.release/<name>, failing on any leak
+    check_assignment(name, roots)   problems with the committed roots.release/<name>:
                                     leaks, and differences from a fresh generation,
                                     leaving out what the release's .gitignore ignores
 """
@@ -12,7 +12,8 @@ from pathlib import Path
 from .errors import ReleaseError
 from .ignore import copy_shipped, parse_ignore
 from .leaks import find_leaks
-from .manifest import Manifest, Roots, assignment_names, load_manifest
+from course import Manifest, Roots, assignment_names, load_manifest
+from course.manifest import check_notebooks_exist
 from .notebooks import generate_notebooks
 from .public_tests import split_suites, write_hidden_test_counts, write_public_tests, write_student_conftest
 from .student_files import (copy_dataset_fetcher, copy_readme, copy_student_tools, copy_testkit,
@@ -46,6 +47,7 @@ class Job:
     roots: Roots
     tree: ReleaseTree = field(default_factory=ReleaseTree)
     notes: list = field(default_factory=list)   # things worth telling the instructor
+    solved_lines: list = field(default_factory=list)  # solution lines this release gives on purpose
     _splits: dict = None
 
     def splits(self):
@@ -65,25 +67,27 @@ class LeaksFound(ReleaseError):
 def generate(name, roots):
     """Run every step for assignment `name`; returns the finished Job."""
     job = Job(load_manifest(roots, name), roots)
+    check_notebooks_exist(job.manifest, roots)
     for step in STEPS:
         step(job)
     return job
 
 
 def label_of(name, roots):
-    return roots.display(roots.output / name)
+    return roots.display(roots.release / name)
 
 
 def build_assignment(name, roots):
-    """Regenerate roots.output/<name>. Raises ReleaseError (LeaksFound on a leak). Returns the Job."""
+    """Regenerate roots.release/<name>. Raises ReleaseError (LeaksFound on a leak). Returns the Job."""
     job = generate(name, roots)
     with tempfile.TemporaryDirectory(prefix="release-build-") as tmp:
         staging = Path(tmp) / name
         job.tree.write(staging)
-        leaks = find_leaks(staging, job.manifest, roots, job.splits(), set(job.tree.files), label_of(name, roots))
+        leaks = find_leaks(staging, job.manifest, roots, job.splits(), set(job.tree.files), label_of(name, roots),
+                           job.solved_lines)
         if leaks:
             raise LeaksFound(label_of(name, roots), leaks)
-        replace_folder(staging, roots.output / name)
+        replace_folder(staging, roots.release / name)
     return job
 
 
@@ -91,7 +95,7 @@ def check_assignment(name, roots):
     """Problems with the committed release of `name`, as lines of text (empty: all good)."""
     label = label_of(name, roots)
     job = generate(name, roots)
-    committed = roots.output / name
+    committed = roots.release / name
     if not committed.is_dir():
         return [f"{label} does not exist; run `make release`"]
     expected = set(job.tree.files)
@@ -99,11 +103,12 @@ def check_assignment(name, roots):
         # What students and instructors create in the folder (datasets, the
         # environment, zips) is git-ignored by the release: check what git keeps.
         committed = copy_shipped(committed, Path(tmp) / "committed" / name, _ignore_patterns(job))
-        problems = [str(leak) for leak in find_leaks(committed, job.manifest, roots, job.splits(), expected, label)]
+        problems = [str(leak) for leak in find_leaks(committed, job.manifest, roots, job.splits(), expected, label,
+                                                     job.solved_lines)]
         fresh = Path(tmp) / "fresh" / name
         job.tree.write(fresh)
         problems += [f"(fresh build) {leak}" for leak in
-                     find_leaks(fresh, job.manifest, roots, job.splits(), expected, label)]
+                     find_leaks(fresh, job.manifest, roots, job.splits(), expected, label, job.solved_lines)]
         differences = compare_trees(fresh, committed)
     if differences:
         problems.append(f"{label} differs from a fresh build of the sources (run `make release`):")
@@ -118,8 +123,8 @@ def _ignore_patterns(job):
 
 
 def orphan_releases(roots):
-    """Folders in roots.output that no source/<name>/assignment.toml generates."""
+    """Folders in roots.release that no source/<name>/assignment.toml generates."""
     names = set(assignment_names(roots))
-    if not roots.output.is_dir():
+    if not roots.release.is_dir():
         return []
-    return sorted(p.name for p in roots.output.iterdir() if p.is_dir() and p.name not in names)
+    return sorted(p.name for p in roots.release.iterdir() if p.is_dir() and p.name not in names)

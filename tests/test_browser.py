@@ -1,6 +1,6 @@
 """The student's path in a real browser: JupyterLab from the release, as the README sets it up.
 
-    make test-browser          (make test runs it too)
+    make test-browser          (.ci/run runs it after make test)
 
 For each notebook in NOTEBOOKS (one line per notebook; later assignments add
 theirs), on a temporary copy of the committed release:

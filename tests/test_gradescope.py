@@ -65,9 +65,12 @@ def test_bundle_only_holds_this_assignments_suites(tmp_path):
     for path in ["autograder/__init__.py", "autograder/suites/conftest.py",
                  "autograder/suites/a1/test_a1.py", "autograder/suites/a2/test_secret.py",
                  "source/cs231n/__init__.py", "source/a1/assignment.toml", "data/__init__.py",
-                 "data/fetch.py", "requirements.txt", "constraints.txt"]:
+                 "data/fetch.py", "data/heldout.py", "data/prepare.py", "requirements.txt", "constraints.txt",
+                 "course/__init__.py", "assignments/a1/cs231n/__init__.py"]:
         (other / path).parent.mkdir(parents=True, exist_ok=True)
         (other / path).write_text("")
+    (other / "source/a1/assignment.toml").write_text(
+        'name = "a1"\nmodules = ["cs231n/__init__.py"]\nsuites = ["test_a1.py"]\n')
     out = build_bundle("a1", tmp_path / "a1.zip", repo=other).path
     names = zipfile.ZipFile(out).namelist()
     assert "autograder/suites/a1/test_a1.py" in names
@@ -164,3 +167,62 @@ def test_gradescope_never_runs_student_code_unconfined(monkeypatch):
     monkeypatch.setattr(isolation, "choose", lambda requested: isolation.Launch)  # nothing but "none" works
     with pytest.raises(NoSandbox):
         choose_isolation()
+
+
+@pytest.fixture(scope="module")
+def reference_at_rlimits(gradescope_root, samples):
+    """The reference graded through run_autograder at rlimits (what hostile kinds are compared with)."""
+    env = {"GRADESCOPE_ISOLATION": "rlimits", "CS231N_DATA_DIR": str(DATA_DIR)}
+    done, results = run_autograder(gradescope_root, samples / "reference", **env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return results
+
+
+def grade_hostile_via_runner(gradescope_root, samples, tmp_path, kind):
+    from tests.hostile_submissions import make_hostile
+    hostile = make_hostile(kind, samples / "reference", tmp_path)
+    done, results = run_autograder(gradescope_root, hostile, GRADESCOPE_ISOLATION="rlimits",
+                                   CS231N_DATA_DIR=str(DATA_DIR))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "sandbox: isolation rlimits" in done.stdout and "seccomp:    on" in done.stdout
+    assert "LEAKED" not in json.dumps(results)
+    return results
+
+
+def assert_outcome(kind, results, reference):
+    """knn_zero kinds (blank unless they stole something) score 0 on every kNN test; same_as_good
+    kinds (correct code that fails only if its attack worked) score as the reference everywhere."""
+    from tests.hostile_submissions import KINDS
+    expected = {t["name"]: t["score"] for t in reference["tests"]}
+    got = {t["name"]: t["score"] for t in results["tests"]}
+    knn = {name for name in got if name.startswith("test_knn.py")}
+    assert knn and set(got) == set(expected)
+    if KINDS[kind].outcome == "knn_zero":
+        assert {name: got[name] for name in knn} == {name: 0 for name in knn}
+    else:
+        assert KINDS[kind].outcome == "same_as_good"
+        assert {name: got[name] for name in knn} == {name: expected[name] for name in knn}
+    assert {n: s for n, s in got.items() if n not in knn} == {n: s for n, s in expected.items() if n not in knn}
+
+
+# Issue 12 on Gradescope's path, where the container leaves only rlimits: finding 1
+# (proc_snoop, read_hidden_tests), finding 3 (memfd_hoard: 4.5 GiB of memfds under 4 GiB).
+@pytest.mark.parametrize("kind", ["proc_snoop", "read_hidden_tests", "memfd_hoard"])
+def test_run_autograder_contains_hostile_submissions_at_rlimits(gradescope_root, samples, reference_at_rlimits,
+                                                               tmp_path, kind):
+    """The simulated /autograder is world-readable, as Gradescope's old setup left it;
+    student code must still not reach the reference, the suites or the grader's command
+    lines, nor hold more memory than its limit."""
+    results = grade_hostile_via_runner(gradescope_root, samples, tmp_path, kind)
+    assert_outcome(kind, results, reference_at_rlimits)
+
+
+def test_run_autograder_leaves_no_state_for_the_next_submission(gradescope_root, samples, reference_at_rlimits,
+                                                               tmp_path):
+    """Finding 2: Gradescope grades submissions one after another in one container, on the
+    same worker uid; what one leaves in the kernel (keyring, SysV/POSIX IPC, shared folders,
+    abstract sockets) must not reach the next, which runs it if it finds it."""
+    planted = grade_hostile_via_runner(gradescope_root, samples, tmp_path / "plant", "state_plant")
+    assert_outcome("state_plant", planted, reference_at_rlimits)
+    stolen = grade_hostile_via_runner(gradescope_root, samples, tmp_path / "steal", "state_steal")
+    assert_outcome("state_steal", stolen, reference_at_rlimits)

@@ -1,7 +1,9 @@
 """Every hostile submission of tests/hostile_submissions.py, graded in ONE batch
 with a correct submission, on the real assignment1 material.
 
-The world (built once per module under a temporary folder):
+The world (built once per batch in a folder anyone may read, as Gradescope's
+setup leaves its source tree: the sandbox, not file modes, must keep the
+reference, the suites, OUT and the other submissions from the worker):
 
     release/assignment1/    the release's modules, stubbed by the release
                             pipeline's own step (release.stub_modules): the
@@ -28,26 +30,40 @@ that "unchanged" can be checked exactly while other work edits the tree.
 One `grade_batch` over all submissions at isolation "bwrap" (the real path:
 grade-one children, pytest, the suites' `student` fixture, RemoteCode); a
 second, smaller batch at "rlimits" with the kinds whose containment depends on
-the sandbox's mechanisms (uid, rlimits, process sweep) and that rlimits
-promises to contain (read_hidden_tests and network are expected to leak there;
-write_outside may write where any local user can, /tmp, and nowhere else, see
-WORLD_WRITABLE_ONLY). Each batch is skipped, with the reason, where its level
-is unavailable.
+the sandbox's mechanisms (uid, cgroup, rlimits, seccomp, Landlock, process
+sweep). tmp_inodes is bwrap's only: rlimits has no private /tmp to limit (see
+docs/SECURITY.md). Without Landlock, write_outside may write where any local
+user can, /tmp, and nowhere else (WORLD_WRITABLE_ONLY), and the probe refuses
+rlimits for this world-readable tree, so that batch is skipped with the reason,
+as is each batch where its level is unavailable.
+
+The torch batch (fixture `torch_batch`, batch id "torch") is the same
+machinery on assignment 2's PyTorch part (world A2_TORCH): the good
+submission and tests/hostile_submissions.TORCH_HOSTILE_KINDS, graded at
+"bwrap" with `suites` cut to test_pytorch.py (where the attacks must cost
+points: their own tests only) and test_optim.py (the control suite), the
+cut manifest's call timeout shortened to 10 s (the sleeping forward costs
+two). Every world's reference holds course.toml and the other assignments'
+manifests: shared modules hold later assignments' blocks. It needs CIFAR-10 and the held-out images.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
 suites' `student` fixture offers no way to shorten it), in parallel with the
-rest. Measured on the shared 2-core machine: 95 s for the module at load 4
-(bwrap batch 64-71 s, rlimits batch 11-14 s), about 160 s at load 8. Run:
+rest; the memory attacks (4 GiB written, then the OOM kill) take 15-25 s each
+on this machine, state_steal looks for 8 s. Measured on the shared 2-core
+machine: see the report in docs/SECURITY.md ("Running the hostile batch"). Run:
 
     .venv/bin/python -m pytest tests/test_hostile_batch.py -v
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import resource
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,12 +76,36 @@ from autograder.grading import grade_batch, grade_submission
 from autograder.grading.results import load_schema
 from autograder.samples import build_reference
 from autograder.sandbox import isolation as levels
-from tests.hostile_submissions import (FIRST_WORKER_UID, HOSTILE_KINDS, KINDS, KNN, MARKER, WORKER_UIDS,
-                                       make_hostile, surviving_worker_processes)
+from tests.hostile_submissions import (FIRST_WORKER_UID, HOSTILE_KINDS, KINDS, KNN, MARKER, TORCH_HOSTILE_KINDS,
+                                       TORCH_MODULE, WORKER_UIDS, make_hostile, surviving_worker_processes)
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "assignment1"
-KNN_SUITE, CONTROL_SUITE = SUITES = ("test_knn.py", "test_linear_svm.py")
+
+
+@dataclass(frozen=True)
+class World:
+    """The assignment a batch grades: its suites cut to (target, control), the module the
+    hostile code lives in, and optionally a shorter call timeout for the cut manifest."""
+    assignment: str
+    suites: tuple            # (the suite the attacks must cost points in, the control suite)
+    module: str
+    call_timeout_s: float = None
+    datasets: tuple = ()     # what the batch needs beyond the repository (skipped without)
+
+    @property
+    def target_suite(self):
+        return self.suites[0]
+
+    @property
+    def control_suite(self):
+        return self.suites[1]
+
+
+A1 = World("assignment1", ("test_knn.py", "test_linear_svm.py"), KNN)
+A2_TORCH = World("assignment2", ("test_pytorch.py", "test_optim.py"), TORCH_MODULE, call_timeout_s=10,
+                 datasets=("cifar10", "cifar10_heldout"))
+ASSIGNMENT = A1.assignment
+KNN_SUITE, CONTROL_SUITE = SUITES = A1.suites
 GOOD = "good"
 JOBS = 2
 SUITE_TIMEOUT_S = 150   # per submission; a backstop: the slowest (infinite_loop) needs about 35 s
@@ -74,12 +114,15 @@ SUITE_TIMEOUT_S = 150   # per submission; a backstop: the slowest (infinite_loop
 # sweep must contain. Not read_hidden_tests and network (rlimits shares the
 # host's file system and network by design), nor kinds the grader itself
 # handles the same way at every level (syntax errors, archives, lies...).
-RLIMITS_KINDS = ("huge_allocation", "fork_bomb", "background_process", "write_outside", "print_flood")
-# write_outside at rlimits: the worker's uid can write where any local user
-# can (/tmp, its work dir's parent), and nowhere else: not the repository,
-# OUT, the suites, the reference or the submission. Where it did write, the
-# attack's guard fails every kNN test ("LEAKED"); the marker files are removed.
-WORLD_WRITABLE_ONLY = {("rlimits", "write_outside")}
+RLIMITS_KINDS = ("huge_allocation", "fork_bomb", "background_process", "write_outside", "print_flood",
+                 "read_hidden_tests", "network", "proc_snoop", "state_plant", "state_steal",
+                 "children_memory", "memfd_hoard", "spinners")
+# write_outside at rlimits without Landlock: the worker's uid can write where
+# any local user can (/tmp, its work dir's parent), and nowhere else: not the
+# repository, OUT, the suites, the reference or the submission. Where it did
+# write, the attack's guard fails every kNN test ("LEAKED"); the marker files
+# are removed. With Landlock it writes nowhere but its home.
+WORLD_WRITABLE_ONLY = set() if levels.landlock_abi() else {("rlimits", "write_outside")}
 
 # Stricter than the factory's own `message` for some kinds: the student must
 # be told what happened and where.
@@ -98,43 +141,65 @@ EXTRA_MESSAGES = {
     "zip_bomb": r"Your submission was not graded: .*zip bomb",
     "symlink_to_reference": r"Your submission was not graded: .*symbolic link",
     "invalid_notebook": r"\w+\.ipynb is not valid JSON \(line \d+, column \d+",
+    "proc_snoop": r"NotImplementedError: HOSTILE_BLANK: nothing to steal",
+    "state_steal": r"NotImplementedError: HOSTILE_BLANK: nothing to steal",
 }
 
 # Places an escaping write would land (write_outside aims at these and their parents).
 MARKER_PLACES = [Path(p) for p in ("/", "/tmp", "/work", "/autograder", "/autograder/results", "/results")] + [
     REPO, REPO / "build", REPO / "source", REPO / "autograder", REPO / "autograder" / "suites",
-    REPO / "autograder" / "suites" / ASSIGNMENT]
+    REPO / "autograder" / "suites" / A1.assignment, REPO / "autograder" / "suites" / A2_TORCH.assignment]
 
 
 # ---- the world ------------------------------------------------------------------------
 
-def _write_release(dest):
+def _write_release(dest, assignment=ASSIGNMENT):
     """The release's modules, stubbed by the release pipeline (fresh: the committed
     assignments/ may lag behind source/)."""
-    from release.manifest import Roots as ReleaseRoots
-    from release.manifest import load_manifest as load_release_manifest
+    from course import Roots as ReleaseRoots
+    from course import load_manifest as load_release_manifest
     from release.pipeline import Job
     from release.stub_modules import stub_modules
-    job = Job(load_release_manifest(ReleaseRoots.of_repo(), ASSIGNMENT), ReleaseRoots.of_repo())
+    job = Job(load_release_manifest(ReleaseRoots.of_repo(), assignment), ReleaseRoots.of_repo())
     stub_modules(job)
-    job.tree.write(dest / ASSIGNMENT)
+    job.tree.write(dest / assignment)
 
 
-def _write_reference(dest):
+def _write_reference(dest, world=A1):
+    """source/cs231n, and the manifest of world.assignment with `suites` cut to world.suites;
+    course.toml (the course's order and salt) and the other assignments' manifests,
+    unchanged: shared modules hold later assignments' blocks, whose owners the course must
+    know, and a later assignment's [earlier_work] names the earlier ones."""
+    from course import Roots as CourseRoots
+    from course import assignment_names, load_course
     shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    manifest = (REPO / "source" / ASSIGNMENT / "assignment.toml").read_text()
-    manifest, count = re.subn(r"(?m)^suites\s*=.*$", "suites = " + json.dumps(list(SUITES)), manifest)
-    assert count == 1, "source/assignment1/assignment.toml has no one-line `suites = [...]`"
-    (dest / ASSIGNMENT).mkdir(parents=True)
-    (dest / ASSIGNMENT / "assignment.toml").write_text(manifest)
+    manifest = (REPO / "source" / world.assignment / "assignment.toml").read_text()
+    manifest, count = re.subn(r"(?ms)^suites\s*=\s*\[.*?\]",
+                              lambda _: "suites = " + json.dumps(list(world.suites)), manifest)
+    assert count == 1, f"source/{world.assignment}/assignment.toml has no `suites = [...]`"
+    manifest = re.sub(r"(?ms)^\[samples\].*?(?=^\[|\Z)", "", manifest)   # its partial suites may be cut
+    if world.call_timeout_s is not None:
+        manifest, count = re.subn(r"(?m)^call_timeout_s\s*=.*$", f"call_timeout_s = {world.call_timeout_s}",
+                                  manifest)
+        assert count == 1, f"source/{world.assignment}/assignment.toml has no [sandbox] call_timeout_s"
+    (dest / world.assignment).mkdir(parents=True)
+    (dest / world.assignment / "assignment.toml").write_text(manifest)
+    roots = CourseRoots.of_repo()
+    course = assignment_names(roots)
+    (dest / "course.toml").write_text(f'title = "hostile"\nassignments = {json.dumps(course)}\n'
+                                      f'hidden_seed_salt = {json.dumps(load_course(roots).hidden_seed_salt)}\n')
+    for name in course:
+        if name != world.assignment:
+            (dest / name).mkdir(parents=True)
+            shutil.copy2(REPO / "source" / name / "assignment.toml", dest / name / "assignment.toml")
 
 
-def _write_suites(dest):
+def _write_suites(dest, assignment=ASSIGNMENT):
     source = REPO / "autograder" / "suites"
     dest.mkdir(parents=True)
     shutil.copy2(source / "conftest.py", dest / "conftest.py")
-    shutil.copytree(source / ASSIGNMENT, dest / ASSIGNMENT, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source / assignment, dest / assignment, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def tree_digest(root, skip=()):
@@ -262,6 +327,7 @@ class Batch:
     isolation: str
     root: Path
     kinds: tuple
+    world: World = A1
     out: Path = None
     rows: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
@@ -271,6 +337,7 @@ class Batch:
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     new_markers: list = field(default_factory=list)   # marker files the batch left (then removed)
+    summary: str = ""               # what grade_batch printed (the limits in force)
 
     @property
     def gradebook(self):
@@ -291,8 +358,8 @@ def _snapshot(batch):
         "inputs": tree_digest(batch.root, skip={batch.out, batch.gradebook, batch.root / "alone"}),
         "trusted": {str(t): tree_digest(t) for t in trusted},
         "repo files": {str(p): file_digest(REPO / p) for p in (
-            f"source/{KNN}", f"autograder/suites/{ASSIGNMENT}/{KNN_SUITE}",
-            f"autograder/suites/{ASSIGNMENT}/{CONTROL_SUITE}", "autograder/suites/conftest.py")},
+            f"source/{batch.world.module}", *(f"autograder/suites/{batch.world.assignment}/{suite}"
+                                              for suite in batch.world.suites), "autograder/suites/conftest.py")},
         "markers": markers_in(MARKER_PLACES, [batch.root]),
         "tmp escaped.py": os.path.lexists("/tmp/escaped.py"),
         "workers": set(surviving_worker_processes()),
@@ -301,24 +368,39 @@ def _snapshot(batch):
     }
 
 
-def run_batch(isolation, kinds, root):
-    problem = {"bwrap": levels.bwrap_problem, "rlimits": levels.rlimits_problem}[isolation]()
-    if problem:
-        pytest.skip(f"isolation {isolation!r} is unavailable here: {problem}")
-    batch = Batch(isolation, root, tuple(kinds))
-    _write_release(root / "release")
-    _write_reference(root / "reference")
-    _write_suites(root / "suites")
-    good = build_reference(ASSIGNMENT, batch.submissions / GOOD)
+def open_world(prefix):
+    """A folder anyone may read and enter, like Gradescope's /autograder/source
+    after its setup (pytest's own temporary folders are closed to other users)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)
+    return root
+
+
+def run_batch(isolation, kinds, root, world=A1):
+    batch = Batch(isolation, root, tuple(kinds), world)
+    assignment = world.assignment
+    _write_release(root / "release", assignment)
+    _write_reference(root / "reference", world)
+    _write_suites(root / "suites", assignment)
+    good = build_reference(assignment, batch.submissions / GOOD)
     for kind in kinds:
         make_hostile(kind, good, batch.submissions)
     batch.out = root / "out"
     batch.gradebook.mkdir()
+    # The grading run's own paths must be unreadable to workers: this checks
+    # the copies (the probe checks them too, through $AUTOGRADER_PROTECTED_PATHS).
+    problem = levels.probe(isolation, sys.executable, tuple(str(root / d) for d in (
+        "suites", "reference", "submissions")))[0]
+    if problem:
+        pytest.skip(f"isolation {isolation!r} is unavailable for this world-readable tree: {problem}")
     batch.before = _snapshot(batch)
     started = time.monotonic()
-    rows = grade_batch(ASSIGNMENT, batch.submissions, batch.out, jobs=JOBS, isolation=isolation,
-                       timeout_s=SUITE_TIMEOUT_S, gradebook_path=batch.gradebook / "gradebook.sqlite", progress=False,
-                       **batch.roots())
+    summary = io.StringIO()
+    with contextlib.redirect_stderr(summary):
+        rows = grade_batch(assignment, batch.submissions, batch.out, jobs=JOBS, isolation=isolation,
+                           timeout_s=SUITE_TIMEOUT_S, gradebook_path=batch.gradebook / "gradebook.sqlite",
+                           progress=False, **batch.roots())
+    batch.summary = summary.getvalue()
     batch.seconds = time.monotonic() - started
     batch.after = _snapshot(batch)
     batch.new_markers = sorted(set(batch.after["markers"]) - set(batch.before["markers"]))
@@ -331,7 +413,7 @@ def run_batch(isolation, kinds, root):
         batch.results[name] = json.loads((batch.out / name / "results.json").read_text())
         batch.feedback[name] = (batch.out / name / "feedback.md").read_text()
     # The grader still grades: the good submission on its own, after the hostile batch.
-    batch.alone = grade_submission(ASSIGNMENT, good, root / "alone", isolation=isolation,
+    batch.alone = grade_submission(assignment, good, root / "alone", isolation=isolation,
                                    timeout_s=SUITE_TIMEOUT_S, force=True, **batch.roots())
     print(f"\n{isolation} batch of {len(rows)} submissions ({JOBS} jobs): {batch.seconds:.1f} s; slowest: "
           + ", ".join(f"{n} {r['execution_time']} s" for n, r in
@@ -339,17 +421,38 @@ def run_batch(isolation, kinds, root):
     return batch
 
 
-@pytest.fixture(scope="module")
-def bwrap_batch(tmp_path_factory):
-    return run_batch("bwrap", [h.kind for h in HOSTILE_KINDS], tmp_path_factory.mktemp("hostile-bwrap"))
+def batch_fixture(isolation, kinds, world=A1):
+    problem = {"bwrap": levels.bwrap_problem, "rlimits": levels.rlimits_problem}[isolation]()
+    if problem:
+        pytest.skip(f"isolation {isolation!r} is unavailable here: {problem}")
+    from data.prepare import missing_reason
+    for dataset in world.datasets:
+        reason = missing_reason(dataset)
+        if reason:
+            pytest.skip(f"the {world.assignment} batch needs {dataset}: {reason}")
+    root = open_world(f"hostile-{isolation}-{world.assignment}-")
+    try:
+        yield run_batch(isolation, kinds, root, world)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def rlimits_batch(tmp_path_factory):
-    return run_batch("rlimits", RLIMITS_KINDS, tmp_path_factory.mktemp("hostile-rlimits"))
+def bwrap_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in HOSTILE_KINDS])
 
 
-@pytest.fixture(params=["bwrap", "rlimits"])
+@pytest.fixture(scope="module")
+def rlimits_batch():
+    yield from batch_fixture("rlimits", RLIMITS_KINDS)
+
+
+@pytest.fixture(scope="module")
+def torch_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in TORCH_HOSTILE_KINDS], A2_TORCH)
+
+
+@pytest.fixture(params=["bwrap", "rlimits", "torch"])
 def batch(request):
     return request.getfixturevalue(f"{request.param}_batch")
 
@@ -391,23 +494,26 @@ def test_correct_submission_scores_as_when_graded_alone(batch):
     good, alone = batch.results[GOOD], batch.alone
     assert good["score"] == alone["score"] == good["extra_data"]["max_score"] > 0
     assert outcome_table(good) == outcome_table(alone)
-    assert {suite_of(n) for n in by_test(good)} == set(SUITES)
+    assert {suite_of(n) for n in by_test(good)} == set(batch.world.suites)
     assert good["extra_data"]["complete"] is True
     # Problems are about the submission, not the company it kept (an artifact the
     # reference notebooks have not saved yet may be missing from both).
     assert good["extra_data"]["problems"] == alone["extra_data"]["problems"]
-    assert not [p for p in good["extra_data"]["problems"] if "k_nearest_neighbor" in p or "knn" in p]
+    module = Path(batch.world.module).stem
+    assert not [p for p in good["extra_data"]["problems"] if module in p or "knn" in p]
 
 
 # ---- each hostile kind ---------------------------------------------------------------------
 
-CASES = [("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
+CASES = ([("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
+         + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS])
 
 
 @pytest.mark.parametrize("isolation, kind", CASES, ids=[f"{i}-{k}" for i, k in CASES])
 def test_hostile_kind_has_its_expected_outcome(request, isolation, kind):
     batch = request.getfixturevalue(f"{isolation}_batch")
     hostile, results, good = KINDS[kind], batch.results[kind], batch.results[GOOD]
+    KNN_SUITE, CONTROL_SUITE = batch.world.suites   # noqa: N806 (the target suite, the control suite)
     text = student_text(batch, kind)
     jsonschema.validate(results, load_schema())
     assert batch.rows[kind].status == "graded"
@@ -418,7 +524,10 @@ def test_hostile_kind_has_its_expected_outcome(request, isolation, kind):
     if (isolation, kind) in WORLD_WRITABLE_ONLY and leaked:
         assert all(world_writable(Path(m).parent) for m in leaked), leaked
         knn = [t for n, t in mine.items() if suite_of(n) == KNN_SUITE]
-        assert all(t["status"] == "failed" and "LEAKED" in t["output"] for t in knn)
+        # The kNN calls raise "LEAKED ...": public tests show the student's text, hidden ones never do.
+        assert all(t["status"] == "failed" for t in knn)
+        assert all("LEAKED" in t["output"] for t in knn if t["visibility"] == "visible")
+        assert not any("LEAKED" in t["output"] for t in knn if t["visibility"] != "visible")
         said = {path.split(" (at ")[0].strip()  # the message ends "(at k_nearest_neighbor.py, line N)"
                 for found in re.findall(r"LEAKED: ([^\n\"\\]+)", text) for path in found.split(";")}
         assert said == set(leaked)
@@ -436,6 +545,17 @@ def test_hostile_kind_has_its_expected_outcome(request, isolation, kind):
         assert results["score"] == subtotal(good, CONTROL_SUITE) > 0
         # Each failed kNN test says why, with the kind's message somewhere.
         assert all(t["output"].strip() for t in knn.values())
+    elif hostile.outcome.startswith("fails:"):
+        # Exactly the named tests of the target suite fail, each saying why; nothing else changes.
+        pattern = re.compile(hostile.outcome.split(":", 1)[1])
+        named = {n for n in mine if suite_of(n) == KNN_SUITE and pattern.search(n.split("::", 1)[1])}
+        assert named, f"{hostile.outcome} names no test of {KNN_SUITE}"
+        assert {n: (t["status"], t["score"]) for n, t in mine.items() if n in named} == \
+            {n: ("failed", 0) for n in named}
+        assert all(goods[n]["score"] > 0 for n in named), "the good submission earns these tests"
+        assert {n: (t["status"], t["score"]) for n, t in mine.items() if n not in named} == \
+            {n: (t["status"], t["score"]) for n, t in goods.items() if n not in named}
+        assert all(mine[n]["output"].strip() for n in named)
     elif hostile.outcome == "same_as_good" or hostile.outcome == "notebook_dropped":
         assert outcome_table(results) == outcome_table(good)
         assert results["score"] == good["score"]
@@ -487,7 +607,7 @@ def test_inputs_unchanged_and_nothing_written_outside_out(batch):
     # Marker files an attack left (removed since): none, or at rlimits only where
     # any local user may write.
     new = batch.new_markers
-    if batch.isolation == "rlimits":
+    if (batch.isolation, "write_outside") in WORLD_WRITABLE_ONLY:
         assert all(world_writable(Path(m).parent) and "write_outside" in m for m in new), new
     else:
         assert new == []
@@ -519,3 +639,24 @@ def test_grader_process_is_healthy_after(batch):
     # No grading process ballooned (a 1 GiB print kept in memory, an extracted bomb).
     peak_kib = batch.after["children maxrss KiB"]
     assert peak_kib <= max(batch.before["children maxrss KiB"], 2 * 2**20), f"a grading child reached {peak_kib} KiB"
+
+
+def test_the_batch_printed_the_limits_in_force(batch):
+    from autograder.sandbox.isolation import cgroup_support
+    summary = batch.summary
+    assert f"sandbox: isolation {batch.isolation}" in summary
+    assert cgroup_support().describe() in summary
+    for line in ("memory:", "processes:", "cpu:", "files:", "seccomp:    on", "landlock:", "trusted pytest:"):
+        assert line in summary, line
+    if batch.isolation == "bwrap":
+        assert "inodes" in summary
+
+
+def test_nothing_planted_outlived_the_batch(batch):
+    # state_plant's files in the places every uid shares (removed with the
+    # slot where a worker could write them; never writable with Landlock).
+    assert [p for p in ("/tmp", "/var/tmp", "/dev/shm") if (Path(p) / "ag_hostile_state").exists()] == []
+    if Path("/proc/sysvipc/shm").exists():
+        keys = [line.split()[0] for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]]
+        assert str(0x41470001) not in keys
+    assert "ag_hostile_state" not in Path("/proc/keys").read_text()

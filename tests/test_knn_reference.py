@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from release.stub_modules import stub_source
+from course.stubs import stub_source
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = Path("cs231n", "classifiers", "k_nearest_neighbor.py")

@@ -130,11 +130,11 @@ def toy(tmp_path):
     (source / "toypkg" / "stats.py").write_text(TOY_MODULE)
     (source / "toy").mkdir()
     (source / "toy" / "assignment.toml").write_text(
-        'modules = ["toypkg/__init__.py", "toypkg/stats.py"]\nsuites = ["test_strong.py"]\n')
+        'name = "toy"\nmodules = ["toypkg/__init__.py", "toypkg/stats.py"]\nsuites = ["test_strong.py"]\n')
     for name, suite in [("strong", STRONG_SUITE), ("weak", WEAK_SUITE)]:
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "conftest.py").write_text(TOY_CONFTEST)
-        (tmp_path / name / f"test_{name}.py").write_text(suite)
+        (tmp_path / name / "toy").mkdir(parents=True)
+        (tmp_path / name / "toy" / "conftest.py").write_text(TOY_CONFTEST)
+        (tmp_path / name / "toy" / f"test_{name}.py").write_text(suite)
     return tmp_path
 
 
@@ -209,9 +209,9 @@ def test_suites_are_matched_by_dotted_module_name(tmp_path):
 def test_strong_suite_kills_and_weak_suite_leaves_survivors(toy):
     runner = mutation.Runner(toy / "source", jobs=2)
     try:
-        strong = mutation.mutate_module(runner, "toypkg/stats.py", [toy / "strong" / "test_strong.py"],
+        strong = mutation.mutate_module(runner, "toypkg/stats.py", [toy / "strong" / "toy" / "test_strong.py"],
                                         cap=8, jobs=2, log=lambda *_: None)
-        weak = mutation.mutate_module(runner, "toypkg/stats.py", [toy / "weak" / "test_weak.py"],
+        weak = mutation.mutate_module(runner, "toypkg/stats.py", [toy / "weak" / "toy" / "test_weak.py"],
                                       cap=8, jobs=2, log=lambda *_: None)
     finally:
         runner.close()
@@ -233,7 +233,7 @@ def test_endless_mutant_times_out_and_tree_is_restored(toy):
     path = "toypkg/stats.py"
     endless = TOY_MODULE.replace("    out = x - np.mean(x, axis=0)\n", "    while True:\n        pass\n")
     try:
-        status, detail, seconds = runner.run([toy / "strong" / "test_strong.py"], path, endless, timeout=5)
+        status, detail, seconds = runner.run([toy / "strong" / "toy" / "test_strong.py"], path, endless, timeout=5)
         workspace = runner.workspaces.get()
         restored = (workspace / path).read_text()
     finally:
@@ -246,7 +246,7 @@ def test_command_line_records_markdown_and_keeps_other_rows(toy, capsys):
     record = toy / "MUTATION.md"
     record.write_text("| `toypkg/other.py` | 3 of 3 | 3 | 0 | 0 | 100% | 1 s |\n")
     code = mutation.main(["--assignment", "toy", "--source-root", str(toy / "source"),
-                          "--suites-dir", str(toy / "strong"), "--jobs", "2", "--cap", "6",
+                          "--suites-root", str(toy / "strong"), "--jobs", "2", "--cap", "6",
                           "--record", str(record), "--fail-under", "90"])
     text = record.read_text()
     assert code == 0
@@ -258,7 +258,7 @@ def test_command_line_records_markdown_and_keeps_other_rows(toy, capsys):
 
 
 def test_a_suite_failing_on_the_reference_is_an_error_not_kills(toy):
-    broken = toy / "strong" / "test_broken.py"
+    broken = toy / "strong" / "toy" / "test_broken.py"
     broken.write_text('MOD = "toypkg.stats"\n\ndef test_fails(student):\n    raise AssertionError("always")\n')
     runner = mutation.Runner(toy / "source", jobs=1)
     try:

@@ -1,8 +1,13 @@
-"""Every source notebook executes top to bottom with the reference solution.
+"""Every source notebook executes top to bottom with the reference solution, in a smoke run.
+
+Each assignment's `[execution] smoke` preamble (e.g. source/assignment1/smoke.py)
+runs first in the kernel and makes the notebook train for a few steps on
+little data: CI checks that every cell runs and that the notebook saves what
+the grader reads, in minutes. The full executions, with the figures, are
+`make notebooks` (recorded in the notebooks' outputs and docs/).
 
 Run on copies in a temp folder, so the committed notebooks and artifacts stay
-as they are. Timing is not asserted here (benchmarks and `make notebooks`
-report it); this checks that the notebooks run and save what the grader reads.
+as they are. Timing is not asserted here.
 """
 import os
 import shutil
@@ -11,12 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from release.execute import execute_notebook
-from release.manifest import Roots, load_manifest
+from course import Roots, assignment_names, load_manifest
+from release.execute import execute_notebook, smoke_code
 
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = Roots.of_repo()
-MANIFEST = load_manifest(ROOTS, "assignment1")
+NOTEBOOKS = [(load_manifest(ROOTS, name), notebook) for name in assignment_names(ROOTS)
+             for notebook in load_manifest(ROOTS, name).notebooks]
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,18 +32,18 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("notebook", MANIFEST.notebooks)
-def test_notebook_executes_with_the_reference(notebook, tmp_path, monkeypatch):
+@pytest.mark.parametrize("manifest, notebook", NOTEBOOKS, ids=[f"{m.name}/{n}" for m, n in NOTEBOOKS])
+def test_notebook_executes_with_the_reference(manifest, notebook, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))  # execute_notebook extends it
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # steady on a shared 2-core machine
     copy = tmp_path / notebook
-    shutil.copy(MANIFEST.folder / notebook, copy)
-    execute_notebook(copy, ROOTS.source)
+    shutil.copy(manifest.folder / notebook, copy)
+    execute_notebook(copy, ROOTS.source, smoke=smoke_code(manifest))
     executed = nbformat.read(copy, as_version=4)
     errors = [o for cell in executed.cells if cell.cell_type == "code"
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     stem = notebook.removesuffix(".ipynb")
-    saved = [a for a in MANIFEST.submit_artifacts if Path(a).name.startswith(stem)]
+    saved = [a for a in manifest.submit_artifacts if Path(a).name.startswith(stem)]
     for artifact in saved:
         assert (tmp_path / artifact).is_file(), f"{notebook} did not save {artifact}"

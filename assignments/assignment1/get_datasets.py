@@ -564,6 +564,18 @@ def write_stamp(data_dir, dataset, checksums, source_names, files):
     os.replace(tmp, path)
 
 
+def missing_reason(name, data_dir=None):
+    """None when dataset `name` is installed and verified in `data_dir`, else a sentence saying
+    what is missing and the command that fetches it (for tools that need the data to run)."""
+    dataset = DATASETS[name]
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    if stamp_holds(read_stamp(data_dir, dataset), data_dir, rehash=False):
+        return None
+    return (f"the dataset {name} ({dataset.description.split(' (')[0]}) is not installed in {data_dir}: "
+            f"run `make data` (or `python -m data.fetch {name}`), with CS231N_DATA_DIR pointing where it "
+            "should live")
+
+
 # ------------------------------------------------------------------ fetch
 
 def fetch(name, data_dir=None, mirror=None, force=False, recheck=False, keep_archive=False,

@@ -6,11 +6,16 @@ The zip holds, at its root (Gradescope's layout):
                                       the assignment name and datasets filled in
     requirements.txt, constraints.txt the pinned environment, copied as is
     autograder/                       the grader, with only this assignment's suites
+    course/                           the manifest reader and the stub generator
     source/cs231n/                    the reference solution
-    source/<assignment>/assignment.toml
+    source/course.toml, source/*/assignment.toml   the course order, the hidden-seed
+                                      salt, and every manifest (which assignment
+                                      owns a shared module decides its stubs)
     assignments/<assignment>/<module> the release's stubs, graded where a student
-                                      did not submit a module (the manifest's `modules`)
-    data/__init__.py, data/fetch.py   the dataset fetcher setup.sh runs
+                                      did not submit a module (the manifest's `modules`);
+                                      refused unless they are what source/ generates
+    data/{__init__,fetch,heldout,prepare}.py   what setup.sh runs to fetch and build the
+                                      datasets grading reads
 
 Reproducible: entries are sorted by path, every timestamp is 1980-01-01, and
 permissions are 0644 (0755 for the two scripts), so building twice from the
@@ -18,21 +23,23 @@ same tree gives the same bytes and the same sha256.
 """
 import hashlib
 import os
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from course import CourseError, Roots, load_manifest
+from course.manifest import COURSE_FILE, MANIFEST_FILE
+from course.stubs import release_problems
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 SCRIPTS = ("setup.sh", "run_autograder")
-DEFAULT_DATASETS = ["cifar10"]  # when assignment.toml has no `datasets` list
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
-class BundleError(Exception):
+class BundleError(CourseError):
     """The bundle cannot be built; the message says why and what to do."""
 
 
@@ -45,12 +52,8 @@ class BundleSummary:
     datasets: list
 
 
-def load_manifest(assignment, repo=REPO):
-    path = repo / "source" / assignment / "assignment.toml"
-    if not path.is_file():
-        raise BundleError(f"no {path.relative_to(repo)}; is {assignment!r} an assignment?")
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+def manifest_of(assignment, repo=REPO):
+    return load_manifest(Roots.of_repo(repo), assignment)
 
 
 def _walk(root, repo):
@@ -79,15 +82,21 @@ def grader_files(assignment, repo=REPO):
         if parts[1] == "suites" and len(parts) > 3 and parts[2] != assignment:
             continue
         paths.append(path)
+    paths += _walk(repo / "course", repo)
     paths += _walk(repo / "source" / "cs231n", repo)
-    paths += [f"source/{assignment}/assignment.toml", "data/__init__.py", "data/fetch.py",
+    paths += sorted(p.relative_to(repo).as_posix() for p in (repo / "source").glob(f"*/{MANIFEST_FILE}"))
+    paths += [p for p in [f"source/{COURSE_FILE}"] if (repo / p).is_file()]
+    paths += ["data/__init__.py", "data/fetch.py", "data/heldout.py", "data/prepare.py",
               "requirements.txt", "constraints.txt"]
     missing = [p for p in paths if not (repo / p).is_file()]
-    stubs = [f"assignments/{assignment}/{module}" for module in load_manifest(assignment, repo).get("modules", [])]
-    missing_stubs = [p for p in stubs if not (repo / p).is_file()]
-    if missing or missing_stubs:
-        hint = " (build the release first: make release)" if missing_stubs else ""
-        raise BundleError("missing from the repository: " + ", ".join(missing + missing_stubs) + hint)
+    if missing:
+        raise BundleError("missing from the repository: " + ", ".join(missing))
+    manifest = manifest_of(assignment, repo)
+    stale = release_problems(manifest, Roots.of_repo(repo))
+    if stale:
+        raise BundleError("the release's stubs are not what source/ generates, so the bundle would grade "
+                          "against the wrong files:\n  " + "\n  ".join(stale) + "\nRun `make release` first.")
+    stubs = [f"assignments/{assignment}/{module}" for module in manifest.modules]
     return sorted(set(paths + stubs))
 
 
@@ -117,11 +126,9 @@ def build_bundle(assignment, out, repo=REPO):
     """Write the autograder zip for `assignment` to `out`; return a BundleSummary."""
     repo, out = Path(repo), Path(out)
     _check_destination(out, repo)
-    manifest = load_manifest(assignment, repo)
-    # Suites may score saved models on CIFAR-10 in the grader; fetching a
-    # dataset no test reads costs setup time, missing one costs every student
-    # points, so an assignment opts out with `datasets = []`.
-    datasets = list(manifest.get("datasets", DEFAULT_DATASETS))
+    # The datasets the suites read in the grader ([grading] datasets): setup.sh
+    # fetches them, and grading refuses to start without them.
+    datasets = list(manifest_of(assignment, repo).datasets)
 
     contents = {path: ((repo / path).read_bytes(), 0o644) for path in grader_files(assignment, repo)}
     for name in SCRIPTS:

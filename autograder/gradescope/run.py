@@ -6,8 +6,11 @@
 1. copy the submission into a private staging folder (a lone .zip in it is
    the submission itself);
 2. pick the sandbox: bubblewrap where it works, else the rlimits fallback
-   (an unprivileged uid of its own); if neither works, refuse to grade rather
-   than run student code as root;
+   (an unprivileged uid, cgroup, Landlock and seccomp of its own); if neither
+   works, refuse to grade rather than run student code as root. The results
+   folder and Gradescope's copy of the submission are closed to the worker's
+   uid first, and the sandbox's probe checks that (with the suites and the
+   reference); the limits in force go to the log;
 3. grade with `grade_submission`, exactly as `make grade` does;
 4. write results/results.json. The pytest log (hidden tests' tracebacks)
    goes to stdout, which results.json marks hidden from students.
@@ -26,10 +29,12 @@ from pathlib import Path
 
 from autograder.grading import grade_submission
 from autograder.grading.atomic import write_json_atomic
+from autograder.grading.results import not_graded_results
+from autograder.sandbox.isolation import PROTECTED_ENV
+from autograder.sandbox.summary import limits_summary, worker_limits
+from course import Roots, load_manifest
 
 ISOLATION_ENV = "GRADESCOPE_ISOLATION"  # force "bwrap" or "rlimits" (tests, debugging)
-GRADER_FAILED = ("The autograder could not grade this submission, for a reason that is not "
-                 "your fault. The course staff have the details and will regrade it.")
 
 
 class NoSandbox(RuntimeError):
@@ -60,9 +65,19 @@ def stage(submission_dir, staging):
     return target
 
 
-def failure_results(message):
-    return {"score": 0.0, "output": message, "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": []}
+def failure_results(assignment):
+    """The result when grading itself failed: score 0, saying it is not the student's fault."""
+    return not_graded_results([], "", [], "grader_failed", {"assignment": assignment})
+
+
+def close_to_workers(*folders):
+    """Only root may enter these (Gradescope makes them world-readable), and the
+    sandbox's probe checks they stay unreadable to the worker's uid."""
+    for folder in folders:
+        if Path(folder).is_dir():
+            os.chmod(folder, 0o700)
+    os.environ[PROTECTED_ENV] = os.pathsep.join(
+        [p for p in os.environ.get(PROTECTED_ENV, "").split(os.pathsep) if p] + [str(f) for f in folders])
 
 
 def run(assignment, submission_dir, results_dir):
@@ -71,13 +86,16 @@ def run(assignment, submission_dir, results_dir):
     with tempfile.TemporaryDirectory(prefix="gradescope-") as staging:
         log = Path(staging) / "pytest.log"
         try:
+            close_to_workers(results_dir, submission_dir)
             isolation = choose_isolation()
             print(f"grading {assignment} with isolation={isolation}", flush=True)
+            print(limits_summary(isolation, worker_limits(load_manifest(Roots.of_repo(), assignment).sandbox)),
+                  flush=True)
             results = grade_submission(assignment, stage(submission_dir, staging), Path(staging) / "out",
                                        isolation=isolation, log_path=log)
         except Exception:
             traceback.print_exc(file=sys.stdout)
-            write_json_atomic(results_path, failure_results(GRADER_FAILED))
+            write_json_atomic(results_path, failure_results(assignment))
             return 1
         finally:
             if log.is_file():

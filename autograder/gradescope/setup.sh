@@ -25,13 +25,16 @@ fi
 "$PYTHON_BASE" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet -r "$SOURCE/requirements.txt" -c "$SOURCE/constraints.txt"
 
-for dataset in $DATASETS; do
+if [ -n "$DATASETS" ]; then
   (cd "$SOURCE" && CS231N_DATA_DIR="$SOURCE/data/datasets" PYTHONPATH="$SOURCE" \
-     "$VENV/bin/python" -m data.fetch "$dataset")
-done
+     "$VENV/bin/python" -m data.prepare $DATASETS)
+fi
 
-# Student code runs as an unprivileged user (the sandbox drops to it when
-# namespaces are unavailable, as in Gradescope's containers); that user must
-# be able to read the grader's Python, the venv and the datasets, and nothing
-# it may write.
-chmod -R a+rX,go-w "$SOURCE" "$VENV"
+# Student code runs as an unprivileged user (at isolation rlimits, where
+# namespaces are unavailable, as in Gradescope's containers, it shares this
+# file system). That user needs the venv and its Python, and nothing of
+# $SOURCE: the reference, the hidden suites and the datasets are root's only.
+# (The sandbox's start-up probe refuses to grade where it can read them.)
+chmod -R a+rX,go-w "$VENV"
+chmod -R go-rwx "$SOURCE"
+chmod 0711 "$ROOT"

@@ -5,7 +5,8 @@ A submission's cache key is sha256 over:
 * its graded bytes: every file of the staging folder (the student's graded
   files and the release stubs around them) plus the unpacking messages;
 * the suite: the suite files the manifest lists and the helpers beside them
-  in suites/<assignment>/, suites/conftest.py and the manifest itself;
+  in suites/<assignment>/, suites/conftest.py, the manifest and course.toml
+  (which holds the hidden tests' seed salt);
 * the reference: every .py file under the reference root;
 * the grader version: the source of autograder/grading, testkit and sandbox;
 * the isolation mode asked for.
@@ -17,7 +18,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .manifest import REPO, load_manifest
+from course import REPO, load_course
 
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 GRADER_PACKAGES = ("autograder/grading", "autograder/testkit", "autograder/sandbox")
@@ -54,23 +55,28 @@ def grader_version():
     return combine(**{package: tree_digest(REPO / package) for package in GRADER_PACKAGES})
 
 
-def suite_hash(roots, assignment):
-    manifest = load_manifest(assignment, roots.reference)
-    return combine(suite=tree_digest(roots.suites / assignment, keep=manifest.is_suite_file),
+def suite_hash(roots, manifest):
+    return combine(suite=tree_digest(roots.suites / manifest.name, keep=manifest.is_suite_file),
                    conftest=tree_digest(roots.suites / "conftest.py"),
-                   manifest=tree_digest(roots.reference / assignment / "assignment.toml"))
+                   manifest=tree_digest(roots.source / manifest.name / "assignment.toml"),
+                   course=tree_digest(roots.source / "course.toml"))
 
 
 def reference_hash(roots):
-    return tree_digest(roots.reference, "*.py")
+    return tree_digest(roots.source, "*.py")
 
 
-def grading_context(roots, assignment, isolation):
-    """Everything except the submission that a result depends on (computed once per batch)."""
-    return {"suite_hash": suite_hash(roots, assignment), "reference_hash": reference_hash(roots),
-            "grader_version": grader_version(), "isolation": isolation}
+def grading_context(roots, manifest, isolation):
+    """Everything except the submission that a result depends on (computed once per batch).
+
+    "salt" is the hidden tests' seed salt, for run_suite; only its hash enters the key.
+    """
+    return {"suite_hash": suite_hash(roots, manifest), "reference_hash": reference_hash(roots),
+            "grader_version": grader_version(), "isolation": isolation,
+            "salt": load_course(roots).hidden_seed_salt}
 
 
 def cache_key(staged, context):
+    parts = {k: v for k, v in context.items() if k != "salt"}
     return combine(graded=tree_digest(staged.root), problems="\n".join(staged.problems),
-                   rejected=str(staged.rejected), **context)
+                   rejected=str(staged.rejected), **parts)

@@ -11,11 +11,13 @@ per test per submission per run). A run that was interrupted keeps what it
 recorded, with `finished` NULL. Only the batch's main thread writes; WAL
 lets `runs`/`compare`/`export` read while a batch is grading.
 """
+import contextlib
 import csv
 import sqlite3
+import sys
 from datetime import datetime, timezone
 
-from .manifest import REPO
+from course import REPO
 
 DEFAULT_PATH = REPO / "gradebook.sqlite"
 
@@ -29,7 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
     grader_version TEXT NOT NULL,
     reference_hash TEXT,
     isolation TEXT,
-    out_dir TEXT
+    out_dir TEXT,
+    submissions_dir TEXT
 );
 CREATE TABLE IF NOT EXISTS submissions (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -68,6 +71,11 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        # Gradebooks made before the submissions folder was recorded get the column.
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+        if "submissions_dir" not in columns:
+            with self.db:
+                self.db.execute("ALTER TABLE runs ADD COLUMN submissions_dir TEXT")
 
     def close(self):
         self.db.close()
@@ -80,13 +88,13 @@ class Gradebook:
 
     # ---- writing -------------------------------------------------------------
 
-    def start_run(self, assignment, context, out_dir="", isolation=""):
+    def start_run(self, assignment, context, out_dir="", isolation="", submissions_dir=""):
         with self.db:
             cursor = self.db.execute(
-                "INSERT INTO runs (assignment, started, suite_hash, grader_version, reference_hash, isolation, out_dir)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (assignment, started, suite_hash, grader_version, reference_hash, isolation,"
+                " out_dir, submissions_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (assignment, _now(), context["suite_hash"], context["grader_version"],
-                 context.get("reference_hash"), isolation, str(out_dir)))
+                 context.get("reference_hash"), isolation, str(out_dir), str(submissions_dir)))
         return cursor.lastrowid
 
     def record(self, run_id, submission, results, status):
@@ -106,11 +114,12 @@ class Gradebook:
     # ---- reading -------------------------------------------------------------
 
     def runs(self):
-        """[(id, assignment, started, finished, submissions, mean score, max score, suite hash)]."""
+        """[(id, assignment, started, finished, submissions, mean score, max score, suite hash,
+        submissions folder, out folder)]."""
         return self.db.execute(
             "SELECT r.id, r.assignment, r.started, r.finished, COUNT(s.submission), AVG(s.score),"
-            " MAX(s.max_score), r.suite_hash FROM runs r LEFT JOIN submissions s ON s.run_id = r.id"
-            " GROUP BY r.id ORDER BY r.id").fetchall()
+            " MAX(s.max_score), r.suite_hash, r.submissions_dir, r.out_dir FROM runs r"
+            " LEFT JOIN submissions s ON s.run_id = r.id GROUP BY r.id ORDER BY r.id").fetchall()
 
     def _check_run(self, run_id):
         if self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
@@ -140,7 +149,8 @@ class Gradebook:
         return changed
 
     def export_csv(self, run_id, path):
-        """One row per submission: total, maximum, then one score column per test."""
+        """One row per submission: total, maximum, then one score column per test.
+        `path` "-" writes to standard output."""
         self._check_run(run_id)
         tests = [t for (t,) in self.db.execute(
             "SELECT DISTINCT test FROM results WHERE run_id = ? ORDER BY test", (run_id,))]
@@ -148,7 +158,8 @@ class Gradebook:
         for submission, test, score in self.db.execute(
                 "SELECT submission, test, score FROM results WHERE run_id = ?", (run_id,)):
             scores.setdefault(submission, {})[test] = score
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with (contextlib.nullcontext(sys.stdout) if str(path) == "-"
+              else open(path, "w", newline="", encoding="utf-8")) as f:
             writer = csv.writer(f)
             writer.writerow(["submission", "score", "max_score", "status"] + tests)
             for submission, score, max_score, status in self.db.execute(

@@ -18,17 +18,39 @@ Errors, all subclasses of `StudentCodeError`, carry messages for the student:
 Nothing from the worker is ever unpickled or trusted: answers are wire-format
 messages with capped sizes, decoded into plain data and `Remote` handles.
 """
+import builtins
 import os
+import re
 import sys
 import time
 
 from autograder.testkit import wire
 from autograder.testkit.code import (Code, Remote, StudentCodeError, StudentCrash, StudentTimeout,
-                                     describe_call)
+                                     CALL_PROBLEMS, as_call, describe_call)
 
 from . import isolation as levels  # "isolation" is RemoteCode's parameter name
 from .isolation import Limits
 from .process import WorkerProcess
+
+
+# Exception class names shown in hidden tests' feedback: a class of the student's own
+# could carry any text in its name, so only these names are shown as they are.
+KNOWN_EXCEPTIONS = frozenset(
+    [name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)]
+    + ["LinAlgError", "AxisError", "CheckFailed"])
+
+
+def brief_message(what, facts):
+    """The message of a hidden test whose call raised: `what` (written by the grader), the
+    exception's class if it is a standard one, and the student's file and line."""
+    facts = facts if isinstance(facts, dict) else {}
+    name = facts.get("type")
+    name = name if isinstance(name, str) and name in KNOWN_EXCEPTIONS else "an exception"
+    file, line = facts.get("file"), facts.get("line")
+    safe_file = isinstance(file, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,60}\.py", file)
+    safe_line = isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6
+    where = f" (at {file}, line {line})" if safe_file and safe_line else ""
+    return f"{what} raised {name}{where}"
 
 
 class RemoteCode(Code):
@@ -39,28 +61,38 @@ class RemoteCode(Code):
     call_timeout        seconds one call may take
     total_timeout       seconds all calls together may take (restarts included,
                         the first start not)
-    memory_bytes        address-space limit of the worker (RLIMIT_AS)
-    processes           process/thread limit of the worker's uid (RLIMIT_NPROC)
+    memory_bytes        memory of the worker and everything it starts, shared memory
+                        and tmpfs included (its cgroup; RLIMIT_AS is this plus 4 GiB)
+    processes           processes and threads of the worker (pids.max, RLIMIT_NPROC)
+    threads             BLAS/OpenMP/torch threads, and the worker's CPU quota in cores
+    tmp_bytes           size of the worker's private /tmp (bwrap)
+    tmp_inodes          files and folders in the worker's private /tmp (bwrap)
     startup_timeout     seconds the worker may take to start (then SandboxError:
                         a grader problem, since no student code has run yet)
     max_response_bytes  largest answer accepted from the worker
     output_keep         bytes of the student's printed output kept per worker
     python              interpreter for the worker (default: this one)
+    preload             modules every worker imports as it starts, before any student
+                        module (e.g. ["torch"]): their import time is start-up time, not
+                        the first call's, and a student file cannot stand in for them
     """
 
     def __init__(self, root, isolation="auto", call_timeout=30.0, total_timeout=300.0,
-                 memory_bytes=Limits.memory_bytes, processes=Limits.processes,
-                 startup_timeout=60.0, max_response_bytes=2**30, output_keep=8192, python=None):
+                 memory_bytes=Limits.memory_bytes, processes=Limits.processes, threads=Limits.threads,
+                 tmp_bytes=Limits.tmp_bytes, tmp_inodes=Limits.tmp_inodes,
+                 startup_timeout=60.0, max_response_bytes=2**30, output_keep=8192, python=None, preload=()):
         self.root = os.path.abspath(root)
         if not os.path.isdir(self.root):
             raise FileNotFoundError(f"submission folder {self.root} does not exist")
         self.python = python or sys.executable
         self.launch_class = levels.choose(isolation, self.python)
         self.isolation = self.launch_class.level
-        self.limits = Limits(memory_bytes=memory_bytes, processes=processes,
+        self.limits = Limits(memory_bytes=int(memory_bytes), processes=int(processes), threads=int(threads),
+                             tmp_bytes=int(tmp_bytes), tmp_inodes=int(tmp_inodes),
                              cpu_seconds=int(total_timeout) + 60)
         self.call_timeout = float(call_timeout)
         self.total_timeout = float(total_timeout)
+        self.preload = [str(name) for name in preload]
         self.startup_timeout = float(startup_timeout)
         self.max_response_bytes = int(max_response_bytes)
         self.output_keep = output_keep
@@ -100,13 +132,13 @@ class RemoteCode(Code):
 
     # ---- Code ---------------------------------------------------------------
 
-    def _request(self, op, target, name, args, kwargs):
+    def _request(self, op, target, name, args, kwargs, mode=None):
         what = describe_call(op, target, name)
         if self.closed:
             raise StudentCodeError(f"{what} cannot run: the submission's worker was closed")
-        self._check_handles((target, args, kwargs), what)
+        self._check_handles((target, args, kwargs, mode), what)
         arrays = []
-        call = wire.encode([target, list(args), kwargs], arrays)  # a test's bad argument: WireError
+        call = wire.encode([target, list(args), kwargs, mode or {}], arrays)  # a test's bad argument: WireError
         if self.time_used >= self.total_timeout:
             raise StudentTimeout(f"{what} was not run: the submission used up its total time "
                                  f"budget of {self.total_timeout:g} s in earlier calls")
@@ -140,7 +172,8 @@ class RemoteCode(Code):
             raise StudentCrash(f"{what} broke the connection to the grader ({exc})") from None
         finally:
             self.time_used += time.monotonic() - started
-        return self._answer(what, header, out_arrays)
+        value = self._answer(what, header, out_arrays)
+        return as_call(value) if (mode or {}).get("inspect") else value
 
     # ---- internals ----------------------------------------------------------
 
@@ -148,6 +181,8 @@ class RemoteCode(Code):
         status = header.get("status")
         if status == "ok" and "value" in header:
             generation = self.generation
+            notes = header.get("notes", [])
+            self.record_notes([str(n)[:300] for n in notes[:10]] if isinstance(notes, list) else [])
             try:
                 return wire.decode(header["value"], arrays, lambda h: self._remote(h, generation))
             except Exception:
@@ -156,7 +191,10 @@ class RemoteCode(Code):
                                    "(malformed answer)") from None
         message = str(header.get("message", ""))[:2000] or f"{what} failed"
         if status == "error":
-            raise StudentCodeError(message)
+            problem = header.get("problem")
+            if isinstance(problem, str) and problem in CALL_PROBLEMS:
+                raise StudentCodeError(message, CALL_PROBLEMS[problem].format(what=what))
+            raise StudentCodeError(message, brief_message(what, header.get("exception")))
         if status == "exit":
             raise StudentCrash(message)
         self._stop_worker()
@@ -202,7 +240,10 @@ class RemoteCode(Code):
         except OSError as exc:
             raise levels.SandboxError(f"the {self.isolation} worker could not be started: {exc}") from None
         try:
-            self.worker.wait_ready(started + (remaining if budget_binds else self.startup_timeout))
+            deadline = started + (remaining if budget_binds else self.startup_timeout)
+            self.worker.wait_ready(deadline)
+            if self.preload:
+                self._preload(deadline)
         except (TimeoutError, EOFError, wire.WireError, ValueError) as exc:
             self._stop_worker()
             output = self._outputs[-1]
@@ -217,6 +258,15 @@ class RemoteCode(Code):
             if restart:
                 self.time_used += time.monotonic() - started
         return self.worker
+
+    def _preload(self, deadline):
+        """Import self.preload in the new worker, before any student code (see __init__)."""
+        arrays = []
+        call = wire.encode([list(self.preload), [], {}, {}], arrays)
+        self.worker.send({"op": "import_modules", "name": "", "call": call}, arrays, deadline)
+        header, _ = self.worker.receive(deadline, 1 << 16)
+        if header.get("status") != "ok":
+            raise wire.WireError(f"preloading {', '.join(self.preload)} failed: {header.get('message', '')}")
 
     def _stop_worker(self):
         if self.worker is not None:

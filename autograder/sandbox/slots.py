@@ -15,6 +15,7 @@ the machine's init; until then their uid is skipped.
 """
 import fcntl
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -49,6 +50,7 @@ class UidSlot:
                 if processes_of(uid, zombies=True):
                     os.close(fd)
                     continue
+            remove_files_of(uid)   # a dead grader's worker may have left some
             self.fd, self.uid = fd, uid
             return
         raise NoFreeSlot(f"all {SLOT_COUNT} worker uids are in use or hold unreaped processes "
@@ -113,6 +115,36 @@ def _live_processes(zombies=False):
         if zombies or not fields.get("State", "").strip().startswith("Z"):
             found.append((int(fields.get("Uid", "-1").split()[0]), int(name)))
     return found
+
+
+# Folders any uid may write to: what a worker leaves there outlives it and
+# would be there for the next submission that runs as the same uid.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
+
+
+def remove_files_of(uid, folders=SHARED_WRITABLE):
+    """Remove every entry owned by `uid` directly in `folders` (a folder with all
+    it holds); returns how many went."""
+    if uid < FIRST_UID:
+        raise ValueError("refusing to remove files of a uid that is not a worker uid")
+    removed = 0
+    for folder in dict.fromkeys(os.path.realpath(f) for f in folders):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def kill_all_processes_of(uid):

@@ -1,20 +1,25 @@
 """The worker: runs inside the sandbox and executes requests on student code.
 
-    python -I -B worker.py REQUEST_FD RESPONSE_FD SUBMISSION_ROOT
+    python -I -B worker.py REQUEST_FD RESPONSE_FD SUBMISSION_ROOT CONFINEMENT_JSON
 
 It sees only its own folder layout, which the launcher provides read-only:
 
     <grader>/sandbox/worker.py    this file
+    <grader>/sandbox/confine.py   Landlock and the seccomp filter (with landlock.py, seccomp.py)
     <grader>/testkit/wire.py      the wire format
     <grader>/testkit/code.py      Executor, describe_exception, describe_call
 
-and nothing else of the grader. It reads framed requests from REQUEST_FD,
+and nothing else of the grader. The first thing it does is confine itself as
+CONFINEMENT_JSON says (confine.py); a worker that cannot exits with status
+126 and says why, before any student code runs. It reads framed requests from REQUEST_FD,
 answers on RESPONSE_FD, and leaves fds 1 and 2 (the student's prints) to the
 launcher, which points them at a capped pipe. Everything it sends is checked
 again on the trusted side: this process runs student code and is not trusted.
 
-Requests:  {"op", "name", "call": encoded [target, args, kwargs]} + arrays
-Responses: {"status": "ok", "value": encoded result} + arrays
+Requests:  {"op", "name", "call": encoded [target, args, kwargs, mode]} + arrays
+           (mode: {} | {"inspect": true} | {"wrt": [...], "upstream": value};
+           see testkit/code.py)
+Responses: {"status": "ok", "value": encoded result, "notes": [conversions]} + arrays
            {"status": "error" | "exit", "message": text for the student}
 """
 import importlib
@@ -43,8 +48,20 @@ def safe_describe(exc, what):
         return f"{what} raised {type(exc).__name__}"
 
 
-def error(message):
-    return {"status": "error", "message": message}, []
+def safe_facts(exc):
+    try:
+        return exception_facts(exc)
+    except Exception:
+        return {"type": "Exception", "file": None, "line": None}
+
+
+def error(message, exc=None):
+    """An error response; `exc` adds its type, file and line, from which the grader
+    writes the brief message of hidden tests itself."""
+    header = {"status": "error", "message": message}
+    if exc is not None:
+        header["exception"] = safe_facts(exc)
+    return header, []
 
 
 def exited(what, exc):
@@ -54,11 +71,16 @@ def exited(what, exc):
 def run_request(executor, header, arrays):
     """Execute one request; returns (response header, response arrays)."""
     op, name = str(header.get("op")), str(header.get("name"))
-    encoded_target, encoded_args, encoded_kwargs = header["call"]
+    encoded_target, encoded_args, encoded_kwargs, encoded_mode = header["call"]
     # The target stays a module name or a Handle: Executor.execute resolves it itself.
     target = wire.decode(encoded_target, arrays)
     args = wire.decode(encoded_args, arrays, executor.resolve)
     kwargs = wire.decode(encoded_kwargs, arrays, executor.resolve)
+    mode = wire.decode(encoded_mode, arrays, executor.resolve)
+    if op == "import_modules":  # the grader's preload (remote.py), before any student module
+        for module in target:
+            importlib.import_module(str(module))
+        return {"status": "ok", "value": None}, []
     what = describe_call(op, target, name)
     if op in ("call_function", "new"):
         # Imported here, on first use, so that an error names the module.
@@ -67,21 +89,25 @@ def run_request(executor, header, arrays):
         except (KeyboardInterrupt, SystemExit) as exc:
             return exited(f"importing {target}", exc)
         except BaseException as exc:
-            return error(describe_import_error(exc, target))
+            return error(describe_import_error(exc, target), exc)
     try:
-        result = executor.execute(op, target, name, args, kwargs)
+        result = executor.execute(op, target, name, args, kwargs, mode)
     except (KeyboardInterrupt, SystemExit) as exc:
         return exited(what, exc)
+    except CallProblem as exc:
+        header, arrays = error(str(exc)[:2000])
+        header["problem"] = exc.kind
+        return header, arrays
     except BaseException as exc:
-        return error(safe_describe(exc, what))
-    out_arrays = []
+        return error(safe_describe(exc, what), exc)
+    out_arrays, notes = [], []
     try:
-        value = wire.encode(result, out_arrays, executor.make_handle)
+        value = wire.encode(result, out_arrays, executor.make_handle, notes)
     except wire.WireError as exc:
         return error(f"{what} returned a value that cannot be checked: {exc}")
     except Exception as exc:  # e.g. RecursionError on a list nested a million deep
         return error(f"{what} returned a value that cannot be checked ({type(exc).__name__})")
-    return {"status": "ok", "value": value}, out_arrays
+    return {"status": "ok", "value": value, "notes": notes[:10]}, out_arrays
 
 
 def main(request_fd, response_fd, submission_root):
@@ -104,10 +130,24 @@ def main(request_fd, response_fd, submission_root):
         wire.write_message(responses, response, out_arrays)
 
 
+def confine_or_exit(spec_json):
+    import json
+    spec = json.loads(spec_json)
+    if not spec:
+        return  # isolation "none": trusted code
+    try:
+        from sandbox import confine
+        confine.apply(spec)
+    except Exception as exc:
+        print(f"the worker could not confine itself: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        os._exit(126)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, GRADER_DIR)
+    confine_or_exit(sys.argv[4])
     import numpy  # noqa: F401  (loaded before student code can shadow it)
     from testkit import wire
-    from testkit.code import Executor, describe_call, describe_exception
+    from testkit.code import CallProblem, Executor, describe_call, describe_exception, exception_facts
 
     main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])

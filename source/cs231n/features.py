@@ -121,7 +121,8 @@ def hog_feature(im):
     The image is converted to grayscale; gradients are forward differences
     (zero on the last row and column). Each pixel votes with its gradient
     magnitude for one of HOG_ORIENTATIONS unsigned orientation bins of
-    180 / HOG_ORIENTATIONS degrees each; votes are averaged over
+    180 / HOG_ORIENTATIONS degrees each (an orientation that rounds to exactly
+    180.0 degrees goes in the last bin); votes are averaged over
     HOG_CELL x HOG_CELL cells.
 
     Inputs:

@@ -115,14 +115,17 @@ def softmax_loss(x, y):
         loss = (1/N) * sum_i -log(exp(x[i, y_i]) / sum_j exp(x[i, j]))
 
     Scores may be large (hundreds or more): subtract each row's maximum
-    before exponentiating, which leaves the probabilities unchanged.
+    before exponentiating, which leaves the probabilities unchanged. A
+    probability can still round to 0 (its log is then -inf): compute the
+    log-probabilities as shifted - log(sum(exp(shifted))) rather than the log
+    of a probability.
 
     Inputs:
     - x: scores, array of shape (N, C).
     - y: integer labels, array of shape (N,) with 0 <= y[i] < C.
 
     Returns a tuple:
-    - loss: float.
+    - loss: float (a Python or NumPy float).
     - dx: gradient of loss with respect to x, array of shape (N, C).
     """
     loss, dx = None, None

@@ -6,8 +6,8 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_scalar_close, load_saved_arrays)
+from autograder.testkit import (CheckFailed, assert_array, assert_close, assert_scalar_close, case,
+                                load_saved_arrays)
 
 MOD = "cs231n.features"
 
@@ -28,32 +28,34 @@ def test_hog_feature_shape_and_range(student, rng):
         if not np.all(np.isfinite(feature)) or np.any(feature < 0):
             raise CheckFailed(f"hog_feature of a {shape} image should hold finite, non-negative "
                               "averages of gradient magnitudes")
-    constant = hog(np.full((16, 16, 3), 7.0))
-    assert_close(constant, np.zeros(2 * 2 * 9), "hog_feature of a constant image (no gradients)")
 
 
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_hog_feature_of_ramps(student):
-    """Ramps have one gradient direction everywhere (except the last row/column)."""
+    """Ramps have one gradient direction everywhere, so every cell votes in one bin only.
+
+    Only which bin is checked here (each cell's votes as fractions of its total);
+    how much each pixel votes is test_hog_feature_votes_add_up_to_magnitude's business.
+    """
     hog = student.function(MOD, "hog_feature")
-    slope = 3.0
-    # Rising along the columns: gradient angle 0 degrees, bin 0; the right cells
-    # have one column (the last one) without a forward difference.
-    expected = np.zeros((2, 2, 9))
-    expected[:, 0, 0] = slope
-    expected[:, 1, 0] = slope * 7 / 8
-    got = hog(_ramp_image(16, 16, slope, axis=1))
-    assert_close(got, expected.ravel(), "hog_feature of an image rising to the right")
-    # Falling to the right: angle 180 degrees, the same unsigned edge, bin 0 again.
-    got = hog(_ramp_image(16, 16, -slope, axis=1))
-    assert_close(got, expected.ravel(), "hog_feature of an image falling to the right")
-    # Rising down the rows: angle 90 degrees, bin 4 (80 to 100 degrees).
-    expected = np.zeros((2, 2, 9))
-    expected[0, :, 4] = slope
-    expected[1, :, 4] = slope * 7 / 8
-    got = hog(_ramp_image(16, 16, slope, axis=0))
-    assert_close(got, expected.ravel(), "hog_feature of an image rising downwards")
+    # Rising to the right: gradient angle 0 degrees, bin 0. Falling to the right:
+    # 180 degrees, the same unsigned edge, bin 0 again. Rising downwards: 90
+    # degrees, bin 4 (80 to 100 degrees).
+    # Only the cells away from the last row and column are read: there a pixel has
+    # no forward difference, so no gradient and no direction.
+    for slope, axis, expected_bin, what in [(3.0, 1, 0, "rising to the right"), (-3.0, 1, 0, "falling to the right"),
+                                            (3.0, 0, 4, "rising downwards")]:
+        got = hog(_ramp_image(24, 24, slope, axis))
+        assert_array(got, f"hog_feature of an image {what}", (3 * 3 * 9,))
+        cells = np.asarray(got, dtype=float).reshape(3, 3, 9)[:2, :2].reshape(4, 9)
+        totals = cells.sum(axis=1, keepdims=True)
+        if not np.all(totals > 0):
+            raise CheckFailed(f"hog_feature of an image {what} has a cell without any votes")
+        expected = np.zeros((4, 9))
+        expected[:, expected_bin] = 1.0
+        assert_close(cells / totals, expected, f"hog_feature of an image {what}, each cell's votes as fractions "
+                     f"of its total (all of them belong in bin {expected_bin})")
 
 
 @pytest.mark.public
@@ -79,11 +81,14 @@ def test_color_histogram_hsv_of_plain_colours(student):
     histogram = student.function(MOD, "color_histogram_hsv")
     # With 10 bins over [0, 255]: red (hue 0) -> bin 0, green (hue 1/3, i.e. 85)
     # -> bin 3, blue (hue 2/3, i.e. 170) -> bin 6, gray (hue 0) -> bin 0.
+    # Counts (normalized=False): which bin each pixel lands in, and nothing else,
+    # is checked here; test_color_histogram_hsv_counts_every_pixel checks the normalization.
     for colour, bin_index in [((255, 0, 0), 0), ((0, 255, 0), 3), ((0, 0, 255), 6), ((90, 90, 90), 0)]:
         image = np.broadcast_to(np.array(colour, dtype=np.float64), (4, 6, 3))
         expected = np.zeros(10)
-        expected[bin_index] = 1.0
-        assert_close(histogram(image), expected, f"color_histogram_hsv of a plain {colour} image")
+        expected[bin_index] = 24.0
+        assert_close(histogram(image, normalized=False), expected,
+                     f"color_histogram_hsv(normalized=False) of a plain {colour} image of 24 pixels")
     half = np.zeros((4, 6, 3))
     half[:2, :, 0] = 255.0
     half[2:, :, 2] = 255.0
@@ -92,9 +97,9 @@ def test_color_histogram_hsv_of_plain_colours(student):
     assert_close(histogram(half, normalized=False), expected,
                  "color_histogram_hsv(normalized=False) of a half red, half blue image")
     expected = np.zeros(5)
-    expected[[0, 3]] = 0.5
-    assert_close(histogram(half, nbin=5), expected,
-                 "color_histogram_hsv(nbin=5) of a half red, half blue image")
+    expected[[0, 3]] = 12.0
+    assert_close(histogram(half, nbin=5, normalized=False), expected,
+                 "color_histogram_hsv(nbin=5, normalized=False) of a half red, half blue image")
 
 
 @pytest.mark.public

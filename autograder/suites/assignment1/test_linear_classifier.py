@@ -5,26 +5,26 @@ LinearClassifier.train, and LinearClassifier.predict. Sampling is random, so
 the tests avoid depending on the student's random numbers: the update step is
 checked on training sets whose rows are all the same example (every minibatch
 is then the same), the sampling with learning_rate=0 (every loss in the
-history is then the loss of one sampled example, or an average of such).
+history is then the loss of one sampled example). Every expected loss comes
+from the model's own loss, i.e. the student's own vectorized SVM or softmax
+loss, so a mistake there is charged in its own suite and not again here.
+Conventions from the docstrings, each checked by one test: minibatches are
+sampled with replacement (batch_size may exceed N), predict returns integers.
 
 The last tests score the models svm.ipynb and softmax.ipynb save
 (artifacts/svm_best.npz, artifacts/softmax_best.npz, each holding W of shape
-(3073, 10)) on the CIFAR-10 test split, preprocessed here, in the grader's
-process, exactly as the notebooks do it.
+(3073, 10)) on the grader's held-out images (data/heldout.py), preprocessed
+here, in the grader's process, exactly as the notebooks preprocess theirs.
 """
-import contextlib
-import os
 
 import numpy as np
 import pytest
 
 from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close,
-                                assert_equal_labels, assert_scalar_close, describe, load_saved_arrays,
-                                unpack)
+                                assert_equal_labels, assert_scalar_close, case, describe,
+                                load_saved_arrays, unpack)
 
 MOD = "cs231n.classifiers.linear_classifier"
-DATA = "cs231n.data_utils"
-NUM_TRAINING, NUM_TEST = 49000, 1000   # the notebooks' training and test splits
 CIFAR10_DIM, CIFAR10_CLASSES = 3 * 32 * 32 + 1, 10   # pixels plus the bias column
 MAX_ARTIFACT_BYTES = 16 * 2**20        # W is 3073 x 10 float64: 240 KiB
 MODELS = ("LinearSVM", "Softmax")
@@ -32,15 +32,6 @@ LOSS_OF = {
     "LinearSVM": ("cs231n.classifiers.linear_svm", "svm_loss_vectorized"),
     "Softmax": ("cs231n.classifiers.softmax", "softmax_loss_vectorized"),
 }
-
-
-@contextlib.contextmanager
-def case(description):
-    """Prefix a failure message with the kind of input it happened on."""
-    try:
-        yield
-    except CheckFailed as exc:
-        raise CheckFailed(f"{description}: {exc}") from None
 
 
 def repeated_example(rng, n, d, c):
@@ -65,6 +56,16 @@ def check_history(history, num_iters):
                               f"one is {describe(loss) if not isinstance(loss, float) else loss}")
         values.append(float(loss))
     return np.array(values)
+
+
+def assert_step(W, W0, step, name):
+    """W must be W0 - step (step = learning_rate * dW); says so when it went up the gradient instead."""
+    try:
+        assert_close(W, W0 - step, name)
+    except CheckFailed as exc:
+        if isinstance(W, np.ndarray) and W.shape == W0.shape and np.allclose(W, W0 + step, rtol=1e-6, atol=1e-12):
+            raise CheckFailed(f"{exc}; W moved up the gradient: the step is W -= learning_rate * grad") from None
+        raise
 
 
 # ------------------------------------------------------------------ public
@@ -99,11 +100,12 @@ def test_train_takes_gradient_steps(student, rng, model):
     classifier.set("W", W0)
     loss0, dW = unpack(classifier.call("loss", X[:batch_size], y[:batch_size], reg), ["loss", "dW"],
                        f"{model}.loss")
+    assert_array(dW, f"dW from {model}.loss", W0.shape)
     history = check_history(classifier.call("train", X, y, learning_rate=learning_rate, reg=reg,
                                             num_iters=1, batch_size=batch_size), 1)
     with case(f"{model}.train with one iteration"):
         assert_scalar_close(history[0], loss0, "the loss in the history (the minibatch loss before the step)")
-        assert_close(classifier.get("W"), W0 - learning_rate * dW, "W after the step")
+        assert_step(classifier.get("W"), W0, learning_rate * dW, "W after the step")
 
 
 @pytest.mark.public
@@ -143,9 +145,23 @@ def test_train_follows_gradient_steps(student, rng, model):
             assert_close(classifier.get("W"), W, "W after training")
 
 
+def example_losses(student, model, W, X, y):
+    """Each training example's loss with its own label, from the model's own loss (reg=0)."""
+    probe = student.new(MOD, model)
+    probe.set("W", W)
+    losses = []
+    for i in range(X.shape[0]):
+        loss = unpack(probe.call("loss", X[i:i + 1], y[i:i + 1], 0.0), ["loss", "dW"], f"{model}.loss")[0]
+        if not isinstance(loss, (int, float, np.generic, np.ndarray)) or np.size(loss) != 1:
+            raise CheckFailed(f"{model}.loss should return the loss as a number; it returned {describe(loss)}")
+        losses.append(float(np.asarray(loss, dtype=float).reshape(())))
+    return np.array(losses)
+
+
 @pytest.mark.points(2)
-def test_train_samples_labelled_examples(student, reference, rng):
-    """With batch_size=1 and learning_rate=0, each history entry is one example's own loss.
+def test_train_samples_labelled_examples(student, rng):
+    """With batch_size=1 and learning_rate=0, each history entry is one example's own loss
+    (the model's own loss function, so a wrong loss does not count here).
 
     A sampled row paired with another row's label, a fixed row, or a
     minibatch of the wrong size gives other values.
@@ -154,14 +170,13 @@ def test_train_samples_labelled_examples(student, reference, rng):
     W0 = rng.standard_normal((d, c)) / np.sqrt(d)
     X = rng.standard_normal((n, d))
     y = rng.integers(0, c, size=n)
-    softmax_loss = reference.function(*LOSS_OF["Softmax"])
-    example_losses = np.array([softmax_loss(W0, X[i:i + 1], y[i:i + 1], 0.0)[0] for i in range(n)])
+    losses = example_losses(student, "Softmax", W0, X, y)
     classifier = student.new(MOD, "Softmax")
     classifier.set("W", W0)
     num_iters = 60
     history = check_history(classifier.call("train", X, y, learning_rate=0.0, reg=0.0,
                                             num_iters=num_iters, batch_size=1), num_iters)
-    match = np.abs(history[:, None] - example_losses[None, :]) <= 1e-9 * np.abs(example_losses)
+    match = np.abs(history[:, None] - losses[None, :]) <= 1e-9 * np.abs(losses)
     if not np.all(match.any(axis=1)):
         raise CheckFailed("with batch_size=1 and learning_rate=0 every loss in the history should be "
                           "the loss of one training example with its own label; "
@@ -173,82 +188,74 @@ def test_train_samples_labelled_examples(student, reference, rng):
 
 
 @pytest.mark.points(1)
-def test_train_samples_with_replacement(student, reference, rng):
-    """batch_size may exceed the number of training examples."""
+def test_train_samples_with_replacement(student, rng):
+    """The docstring's convention: minibatches are sampled with replacement, so batch_size
+    may exceed the number of training examples. Only that train then runs is checked."""
     n, d, c = 4, 6, 3
-    W0 = rng.standard_normal((d, c)) / np.sqrt(d)
-    X = rng.standard_normal((n, d))
-    y = rng.integers(0, c, size=n)
-    svm_loss = reference.function(*LOSS_OF["LinearSVM"])
-    example_losses = np.array([svm_loss(W0, X[i:i + 1], y[i:i + 1], 0.0)[0] for i in range(n)])
     classifier = student.new(MOD, "LinearSVM")
-    classifier.set("W", W0)
-    history = check_history(classifier.call("train", X, y, learning_rate=0.0, reg=0.0,
-                                            num_iters=5, batch_size=10), 5)
-    slack = 1e-9 * np.max(np.abs(example_losses))
-    if np.any(history < example_losses.min() - slack) or np.any(history > example_losses.max() + slack):
-        raise CheckFailed("with learning_rate=0 every loss in the history should be an average of "
-                          "the training examples' losses; some are not")
+    classifier.set("W", rng.standard_normal((d, c)) / np.sqrt(d))
+    X, y = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
+    try:
+        history = classifier.call("train", X, y, learning_rate=0.0, reg=0.0, num_iters=5, batch_size=10)
+    except StudentCodeError as exc:
+        raise CheckFailed(f"train with batch_size=10 on {n} training examples failed: {exc.brief}. "
+                          "Minibatches are sampled with replacement (np.random.choice(num_train, "
+                          "batch_size, replace=True)), so batch_size may exceed the number of "
+                          "training examples") from None
+    check_history(history, 5)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("model", MODELS)
-def test_loss_is_the_models_vectorized_loss(student, reference, rng, model):
+def test_loss_is_the_models_vectorized_loss(student, rng, model):
+    """The model's loss is the student's own vectorized loss function (whether that is right is
+    its own suite's business)."""
     W, X = rng.standard_normal((7, 4)), rng.standard_normal((10, 7))
     y = rng.integers(0, 4, size=10)
     classifier = student.new(MOD, model)
     classifier.set("W", W)
     loss, dW = unpack(classifier.call("loss", X, y, 0.2), ["loss", "dW"], f"{model}.loss")
-    ref_loss, ref_dW = reference.function(*LOSS_OF[model])(W, X, y, 0.2)
-    with case(f"{model}.loss"):
-        assert_scalar_close(loss, ref_loss, "loss")
-        assert_close(dW, ref_dW, "dW")
+    own_loss, own_dW = student.function(*LOSS_OF[model])(W, X, y, 0.2)
+    with case(f"{model}.loss against your {LOSS_OF[model][1]}"):
+        assert_scalar_close(loss, own_loss, "loss")
+        assert_close(dW, own_dW, "dW")
 
 
 @pytest.mark.points(1)
 def test_predict_on_more_shapes(student, rng):
-    """Two classes, a single example, CIFAR-sized rows, and labels as integers."""
+    """Two classes, a single example and CIFAR-sized rows."""
     classifier = student.new(MOD, "LinearSVM")
     for n, d, c in [(1, 5, 2), (33, 20, 2), (200, 3073, 10)]:
         W = rng.standard_normal((d, c))
         X = rng.standard_normal((n, d))
         classifier.set("W", W)
-        y_pred = classifier.call("predict", X)
         with case(f"predict on {n} examples with {c} classes"):
-            assert_equal_labels(y_pred, np.argmax(X.dot(W), axis=1), "y_pred")
-        if y_pred.dtype.kind not in "iu":
-            raise CheckFailed(f"predict should return integer labels; it returned dtype {y_pred.dtype}")
+            assert_equal_labels(classifier.call("predict", X), np.argmax(X.dot(W), axis=1), "y_pred")
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_predict_returns_integer_labels(student, rng):
+    """The docstring's convention: y_pred is an integer array (float labels fail as indices)."""
+    classifier = student.new(MOD, "LinearSVM")
+    classifier.set("W", rng.standard_normal((6, 3)))
+    y_pred = classifier.call("predict", rng.standard_normal((8, 6)))
+    assert_array(y_pred, "y_pred", (8,))
+    if y_pred.dtype.kind not in "iu":
+        raise CheckFailed(f"predict returned labels of dtype {y_pred.dtype}; the docstring's convention is an "
+                          "integer array (np.argmax returns one)")
 
 
 # ------------------------------------------------------------------ the saved models
 
 @pytest.fixture(scope="module")
-def cifar10_test_rows(reference):
-    """(X_test, y_test) exactly as svm.ipynb and softmax.ipynb preprocess them.
-
-    X_test: the first 1000 test images as rows of 3072 pixels (float64), minus
-    the mean row of the first 49000 training images, then a column of ones
-    appended last (the bias trick): shape (1000, 3073). y_test: shape (1000,).
-    The mean is accumulated batch by batch so that at most one batch is in
-    memory; it equals the notebooks' X_train.mean(axis=0) up to rounding.
-    """
-    try:
-        root = reference.function(DATA, "cifar10_dir")()
-    except StudentCodeError:
-        pytest.skip("CIFAR-10 is not installed where CS231N_DATA_DIR points (run `make data`); "
-                    "the saved models cannot be scored without its test split")
-    load_batch = reference.function(DATA, "load_CIFAR_batch")
-    total, count, batch = np.zeros(CIFAR10_DIM - 1), 0, 1
-    while count < NUM_TRAINING:
-        X, _ = load_batch(os.path.join(root, f"data_batch_{batch}"))
-        rows = X.reshape(X.shape[0], -1)[:NUM_TRAINING - count]
-        total += rows.sum(axis=0)
-        count += rows.shape[0]
-        batch += 1
-    mean_image = total / NUM_TRAINING
-    X, y = load_batch(os.path.join(root, "test_batch"))
-    X_test = X[:NUM_TEST].reshape(NUM_TEST, -1) - mean_image
-    return np.hstack([X_test, np.ones((NUM_TEST, 1))]), y[:NUM_TEST]
+def heldout_rows(cifar10_heldout):
+    """(X (N, 3073), y (N,)): the held-out images preprocessed as svm.ipynb and softmax.ipynb
+    preprocess theirs: rows of 3072 pixels (float64) minus the mean of the first 49000
+    training images, then a column of ones appended last (the bias trick)."""
+    X = cifar10_heldout.X.reshape(len(cifar10_heldout.y), -1).astype(np.float64)
+    X -= cifar10_heldout.train_mean.reshape(-1)
+    return np.hstack([X, np.ones((X.shape[0], 1))]), cifar10_heldout.y
 
 
 def load_saved_weights(path, artifact, notebook):
@@ -263,13 +270,17 @@ def load_saved_weights(path, artifact, notebook):
     return W
 
 
-def check_saved_accuracy(artifact_path, cifar10_test_rows, artifact, notebook, threshold):
+def saved_accuracy(artifact_path, heldout_rows, artifact, notebook):
     W = load_saved_weights(artifact_path(artifact), artifact, notebook)
-    X_test, y_test = cifar10_test_rows
-    accuracy = float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
+    X_test, y_test = heldout_rows
+    return float(np.mean(np.argmax(X_test.dot(W), axis=1) == y_test))
+
+
+def check_saved_accuracy(artifact_path, heldout_rows, once, artifact, notebook, threshold):
+    accuracy = once(artifact, lambda: saved_accuracy(artifact_path, heldout_rows, artifact, notebook))
     if not accuracy >= threshold:
-        raise CheckFailed(f"the weights saved in {artifact} classify {accuracy:.1%} of the test "
-                          f"images correctly; this test needs at least {threshold:.0%} (the images "
+        raise CheckFailed(f"the weights saved in {artifact} classify {accuracy:.1%} of the grader's "
+                          f"held-out images correctly; this test needs at least {threshold:.0%} (the images "
                           "preprocessed as in the notebook: minus the mean training image, bias column last)")
 
 
@@ -277,23 +288,23 @@ SVM_ARTIFACT, SVM_NOTEBOOK = "artifacts/svm_best.npz", "svm.ipynb"
 SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK = "artifacts/softmax_best.npz", "softmax.ipynb"
 
 
-# The reference notebooks' models score about 37% on this split; the top tier
-# leaves room for the noise of SGD and of a 1,000-image test split.
+# The reference notebooks' models score 36.1% (SVM) and 36.8% (softmax) on the
+# held-out images, 36.9% and 37.0% on the test split.
 @pytest.mark.points(1)
-def test_saved_svm_reaches_34_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.34)
+def test_saved_svm_reaches_33_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SVM_ARTIFACT, SVM_NOTEBOOK, 0.33)
 
 
 @pytest.mark.points(2)
-def test_saved_svm_reaches_36_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SVM_ARTIFACT, SVM_NOTEBOOK, 0.36)
+def test_saved_svm_reaches_35_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SVM_ARTIFACT, SVM_NOTEBOOK, 0.35)
 
 
 @pytest.mark.points(1)
-def test_saved_softmax_reaches_34_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.34)
+def test_saved_softmax_reaches_33_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.33)
 
 
 @pytest.mark.points(2)
-def test_saved_softmax_reaches_36_percent(artifact_path, cifar10_test_rows):
-    check_saved_accuracy(artifact_path, cifar10_test_rows, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.36)
+def test_saved_softmax_reaches_35_percent(artifact_path, heldout_rows, once):
+    check_saved_accuracy(artifact_path, heldout_rows, once, SOFTMAX_ARTIFACT, SOFTMAX_NOTEBOOK, 0.35)

@@ -26,7 +26,8 @@ class LinearClassifier:
         - learning_rate: float, the step size of each update.
         - reg: float, regularization strength.
         - num_iters: int, the number of update steps.
-        - batch_size: int, the number of examples in each minibatch.
+        - batch_size: int, the number of examples in each minibatch, sampled
+          at random with replacement (so batch_size may exceed N).
         - verbose: bool; if true, print the loss every 100 iterations.
 
         Returns:
@@ -75,7 +76,8 @@ class LinearClassifier:
         - X: array of shape (N, D), the examples, one per row.
 
         Returns:
-        - y_pred: integer array of shape (N,), the predicted class of each
+        - y_pred: integer array of shape (N,) (an integer dtype such as the
+          int64 np.argmax returns, not floats), the predicted class of each
           example.
         """
         y_pred = np.zeros(X.shape[0], dtype=int)

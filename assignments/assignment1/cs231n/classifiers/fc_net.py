@@ -22,9 +22,10 @@ class TwoLayerNet:
     Attributes:
     - params: dict with
         W1: array of shape (D, H), first-layer weights
-        b1: array of shape (H,), first-layer biases
+        b1: array of shape (H,), first-layer biases (1-D, not (1, H))
         W2: array of shape (H, C), second-layer weights
-        b2: array of shape (C,), second-layer biases
+        b2: array of shape (C,), second-layer biases (1-D, not (1, C))
+      in any order of keys.
     - reg: float, the L2 regularization strength.
     """
 
@@ -37,7 +38,7 @@ class TwoLayerNet:
         - num_classes: C, the number of classes.
         - weight_scale: standard deviation of the initial weights, which are
           drawn from a normal distribution centered on 0 (np.random.randn, so
-          np.random.seed makes the draw repeatable).
+          np.random.seed makes the draw repeatable). The biases start at zero.
         - reg: L2 regularization strength (see the class docstring).
         """
         self.params = {}

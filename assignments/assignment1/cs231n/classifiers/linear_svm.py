@@ -7,6 +7,12 @@ Both functions compute the same thing:
 where s = X.dot(W) are the class scores. The naive version uses explicit
 loops and is the one to reason about; the vectorized version must agree with
 it to rounding error and be much faster.
+
+Conventions (the grader checks each):
+- regularization: reg * sum(W * W), without a factor 0.5, so its gradient is
+  2 * reg * W;
+- a margin of exactly 0 (s_j = s_y_i - 1) is not a violation: it adds nothing
+  to the loss or to dW (count margins > 0).
 """
 import numpy as np
 
@@ -21,7 +27,7 @@ def svm_loss_naive(W, X, y, reg):
     - reg: float, regularization strength.
 
     Returns a tuple:
-    - loss: float, the mean hinge loss plus reg * sum(W * W).
+    - loss: float (a Python or NumPy float), the mean hinge loss plus reg * sum(W * W).
     - dW: array of shape (D, C), the gradient of loss with respect to W.
     """
     dW = np.zeros(W.shape)

@@ -6,7 +6,13 @@ Both functions compute the same thing:
 
 where s = X.dot(W) are the class scores. exp() overflows for scores above
 about 709, so both versions must first subtract each example's largest score;
-this leaves the probabilities unchanged.
+this leaves the probabilities unchanged. A label's probability can still be
+too small for a float (below about 1e-308) and round to 0, whose log is
+-inf: compute the log-probabilities as shifted - log(sum(exp(shifted)))
+rather than the log of a probability.
+
+Regularization: reg * sum(W * W), without a factor 0.5, so its gradient is
+2 * reg * W (the grader checks it).
 """
 import numpy as np
 
@@ -21,7 +27,7 @@ def softmax_loss_naive(W, X, y, reg):
     - reg: float, regularization strength.
 
     Returns a tuple:
-    - loss: float, the mean cross-entropy loss plus reg * sum(W * W).
+    - loss: float (a Python or NumPy float), the mean cross-entropy loss plus reg * sum(W * W).
     - dW: array of shape (D, C), the gradient of loss with respect to W.
     """
     loss = 0.0
