@@ -91,8 +91,10 @@ gradescope: venv
 BENCH_BATCH ?= 100
 bench: venv data
 	$(PY) -m autograder.bench --per-suite --batch-size $(BENCH_BATCH)
+	$(PY) -m autograder.bench --assignment assignment2 --per-suite --batch-size 0
 	@mkdir -p build
 	$(PY) -m autograder.sandbox.bench --torch | tee build/sandbox_bench.txt
+	$(PY) -m autograder.bench_layers | tee build/layers_bench.txt
 
 mutate: venv
 	$(PY) -m autograder.mutation --assignment $(ASSIGNMENT) --jobs $(JOBS) --record docs/MUTATION.md
