@@ -252,7 +252,7 @@ def test_command_line_records_markdown_and_keeps_other_rows(toy, capsys):
     assert code == 0
     assert "| `toypkg/stats.py` | 6 of" in text and "| 100% |" in text
     assert "| `toypkg/other.py` | 3 of 3 |" in text
-    assert "### `toypkg/stats.py`\n\nNo survivors." in text
+    assert "#### `toypkg/stats.py`\n\nNo survivors." in text
     # Only modules with solution regions are mutated (not the empty __init__).
     assert "__init__" not in capsys.readouterr().out
 
@@ -286,3 +286,20 @@ def test_record_lists_survivors_and_suspects(tmp_path):
     text = path.read_text()
     assert f"| `toypkg/stats.py` | 3 of {len(mutants)} | 2 | 1 | 0 | 67% |" in text
     assert f"line {mutants[1].line} [{mutants[1].operator}]" in text
+
+
+def test_record_keeps_each_assignments_section(tmp_path):
+    """layers.py holds regions of assignments 1 and 2: recording one keeps the other's row."""
+    mutants = mutation.find_mutants(textwrap.dedent(TOY_MODULE), "toypkg/stats.py")
+    report = mutation.ModuleReport("toypkg/stats.py", ["test_strong.py"], candidates=len(mutants))
+    report.outcomes = [mutation.Outcome(mutants[0], "killed")]
+    path = tmp_path / "M.md"
+    mutation.record(path, [report], "cmd --assignment one", "one")
+    report.outcomes = [mutation.Outcome(mutants[0], "survived")]
+    mutation.record(path, [report], "cmd --assignment two", "two")
+    text = path.read_text()
+    one, two = text.index("## one\n"), text.index("## two\n")
+    assert f"| `toypkg/stats.py` | 1 of {len(mutants)} | 1 | 0 | 0 | 100% |" in text[one:two]
+    assert f"| `toypkg/stats.py` | 1 of {len(mutants)} | 0 | 1 | 0 | 0% |" in text[two:]
+    mutation.record(path, [report], "cmd --assignment two", "two")  # rewriting one keeps the other as it was
+    assert path.read_text() == text
