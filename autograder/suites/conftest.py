@@ -67,15 +67,18 @@ def artifact_path(request, student_root, reference):
     """name -> Path of a file the submission's notebooks saved, e.g. "artifacts/svm_best.npz".
 
     A submission holds it beside its notebooks: <student root>/<name>. When the
-    suite is checked against the reference (--student-root=source), the
-    notebooks saved it beside themselves, in source/<assignment>/<name>, the
-    assignment being the suite's folder name.
+    suite is checked against the reference (--student-root=source) or a copy of
+    it (mutation testing's workspaces), the notebooks saved it beside
+    themselves, in source/<assignment>/<name>, the assignment being the suite's
+    folder name.
     """
     assignment = request.path.parent.name
+    source_tree = (student_root == Path(reference.root).resolve()
+                   or (student_root / assignment / "assignment.toml").is_file())
 
     def path(name):
         found = student_root / name
-        if not found.exists() and student_root == Path(reference.root).resolve():
+        if not found.exists() and source_tree:
             found = student_root / assignment / name
         return found
 

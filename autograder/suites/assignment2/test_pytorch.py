@@ -102,11 +102,12 @@ def call_convnet(code, x, params):
 
 
 # (N, C_in, H, W, C_1, C_2, kernel_1, kernel_2, C): N, channels and classes differ so that a
-# misplaced axis shows; odd and non-square images and kernels, N = 1, one input channel.
+# misplaced axis shows; odd and non-square images and kernels (a second kernel 5 high, where
+# KH // 2 differs from KH // 3), N = 1, one input channel.
 CONVNET_SHAPES = [
     (1, 3, 8, 8, 4, 5, (5, 5), (3, 3), 10),
     (2, 1, 7, 5, 3, 2, (3, 3), (1, 1), 4),
-    (4, 2, 6, 9, 5, 3, (3, 5), (1, 3), 7),
+    (4, 2, 6, 9, 5, 3, (3, 5), (5, 3), 7),
     (3, 3, 32, 32, 6, 4, (5, 5), (3, 3), 10),
 ]
 
