@@ -226,3 +226,27 @@ def test_run_autograder_leaves_no_state_for_the_next_submission(gradescope_root,
     assert_outcome("state_plant", planted, reference_at_rlimits)
     stolen = grade_hostile_via_runner(gradescope_root, samples, tmp_path / "steal", "state_steal")
     assert_outcome("state_steal", stolen, reference_at_rlimits)
+
+
+def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tmp_path):
+    """Assignment 2 (student PyTorch code, torch preloaded in the worker, the saved network's
+    forward pass in the sandbox): Gradescope's runner at rlimits, as on Gradescope, gives the
+    reference the scores make grade's path gives it, full marks."""
+    from autograder.samples import build_reference
+    name = "assignment2"
+    bundle = build_bundle(name, tmp_path / f"{name}.zip").path
+    root = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
+    try:
+        os.chmod(root, 0o755)
+        unzip_with_modes(bundle, root / "source")
+        (root / "source" / "data" / "datasets").symlink_to(DATA_DIR, target_is_directory=True)
+        reference = build_reference(name, tmp_path / "reference")
+        done, via_gradescope = run_autograder(root, reference, GRADESCOPE_ISOLATION="rlimits",
+                                              CS231N_DATA_DIR=str(DATA_DIR))
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    finally:
+        shutil.rmtree(root)
+    direct = grade_submission(name, reference, tmp_path / "out", isolation="rlimits")
+    assert scores(via_gradescope) == scores(direct)
+    assert via_gradescope["score"] == direct["extra_data"]["max_score"] > 0
+    assert any(t["name"].startswith("test_pytorch.py::") and t["score"] > 0 for t in via_gradescope["tests"])
