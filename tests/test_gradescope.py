@@ -14,6 +14,7 @@ import pytest
 
 from autograder.gradescope.bundle import FIXED_DATE, BundleError, build_bundle
 from autograder.grading import grade_submission
+from course import Roots, load_manifest
 
 ASSIGNMENT = "assignment1"
 REPO = Path(__file__).resolve().parents[1]
@@ -65,10 +66,11 @@ def test_bundle_only_holds_this_assignments_suites(tmp_path):
     for path in ["autograder/__init__.py", "autograder/suites/conftest.py",
                  "autograder/suites/a1/test_a1.py", "autograder/suites/a2/test_secret.py",
                  "source/cs231n/__init__.py", "source/a1/assignment.toml", "data/__init__.py",
-                 "data/fetch.py", "data/heldout.py", "data/prepare.py", "requirements.txt", "constraints.txt",
+                 "data/fetch.py", "data/heldout.py", "data/prepare.py", "requirements.txt",
                  "course/__init__.py", "assignments/a1/cs231n/__init__.py"]:
         (other / path).parent.mkdir(parents=True, exist_ok=True)
         (other / path).write_text("")
+    shutil.copyfile(REPO / "constraints.txt", other / "constraints.txt")  # the pins of the grader's packages
     (other / "source/a1/assignment.toml").write_text(
         'name = "a1"\nmodules = ["cs231n/__init__.py"]\nsuites = ["test_a1.py"]\n')
     out = build_bundle("a1", tmp_path / "a1.zip", repo=other).path
@@ -250,3 +252,61 @@ def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tm
     assert scores(via_gradescope) == scores(direct)
     assert via_gradescope["score"] == direct["extra_data"]["max_score"] > 0
     assert any(t["name"].startswith("test_pytorch.py::") and t["score"] > 0 for t in via_gradescope["tests"])
+
+
+# Instructor tools the bundle carries but run_autograder never runs: their imports (torch for the
+# benchmarks, nbgrader for manual grading) need not be on the grading image.
+NOT_RUN_BY_GRADESCOPE = ("autograder/bench.py", "autograder/bench_layers.py", "autograder/mutation.py",
+                         "autograder/sandbox/bench.py", "autograder/grading/manual.py")
+
+
+def module_level_nodes(tree):
+    """The nodes of `tree` outside function bodies: imports a module runs when it is imported
+    (an import inside a function is lazy by design: testkit imports torch only for a tensor)."""
+    import ast
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def third_party_imports(paths):
+    """{top-level module: a file importing it at module level} of the Python files `paths`."""
+    import ast
+    local = {"autograder", "course", "data", "cs231n", "sandbox", "testkit"}
+    found = {}
+    for path in paths:
+        for node in module_level_nodes(ast.parse((REPO / path).read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local:
+                    found.setdefault(top, path)
+    return found
+
+
+@pytest.mark.parametrize("assignment", ["assignment1", "assignment2", "assignment4"])
+def test_grading_image_installs_what_grading_imports_and_no_more(assignment):
+    """The bundle's requirements.txt holds every distribution that the grader, the assignment's
+    suites and its modules import (pinned as constraints.txt pins them), and assignment 1's, which
+    needs no torch, does not get the 2.6 GB of it."""
+    from importlib.metadata import packages_distributions
+    from autograder.gradescope.bundle import grader_files, grading_requirements
+    from release.student_env import read_constraints
+    pins = read_constraints(REPO / "constraints.txt", "constraints.txt")
+    lines = [line for line in grading_requirements(assignment).splitlines() if line and not line.startswith("#")]
+    installed = {name.lower().replace("_", "-") for name, _, _ in (line.partition("==") for line in lines)}
+    assert all(pins[name.lower().replace("_", "-")][1] == version
+               for name, _, version in (line.partition("==") for line in lines))
+    manifest = load_manifest(Roots.of_repo(), assignment)
+    python = [p for p in grader_files(assignment) if p.endswith(".py") and p not in NOT_RUN_BY_GRADESCOPE
+              and (not p.startswith("source/cs231n/") or p[len("source/"):] in manifest.modules)]
+    distributions = packages_distributions()
+    missing = {top: path for top, path in third_party_imports(python).items()
+               if not any(d.lower().replace("_", "-") in installed for d in distributions.get(top, [top]))}
+    assert not missing, f"imported by grading but not installed on the image: {missing}"
+    assert ("torch" in installed) == ("torch" in manifest.student_packages)
+    assert not installed & {"jupyterlab", "nbgrader", "selenium"}
