@@ -111,6 +111,21 @@ STUDENT_FILES = {
             while True:
                 pass
 
+        class Runner:
+            def __init__(self, endless):
+                self.endless = endless
+
+            def run(self):
+                while self.endless:
+                    pass
+                return 1
+
+        def endless_runner():
+            return Runner(True)
+
+        def quick_runner():
+            return Runner(False)
+
         def sleep(seconds):
             time.sleep(seconds)
 
@@ -610,6 +625,16 @@ def test_infinite_loop_times_out_and_the_next_call_gets_a_fresh_worker(student):
     # The same function again is not run (it would eat the budget).
     with pytest.raises(StudentTimeout, match=r"loop\(\) was not run: it did not finish within 3 s in an earlier test"):
         student.function(HOSTILE, "loop")()
+
+
+def test_a_timeout_refuses_the_method_of_objects_made_by_the_same_code_only(student):
+    """Objects of one class name from two functions (as two that each return an nn.Sequential):
+    after one's method timed out, the other's still runs; the first one's is refused at once."""
+    with pytest.raises(StudentTimeout, match=r"did not finish within 3 s"):
+        student.function(HOSTILE, "endless_runner")().call("run")
+    assert student.function(HOSTILE, "quick_runner")().call("run") == 1
+    with pytest.raises(StudentTimeout, match=r"was not run: it did not finish within 3 s in an earlier test"):
+        student.function(HOSTILE, "endless_runner")().call("run")
 
 
 def test_garbage_on_the_protocol_pipe_is_a_crash(student):

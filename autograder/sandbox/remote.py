@@ -142,7 +142,7 @@ class RemoteCode(Code):
         if self.time_used >= self.total_timeout:
             raise StudentTimeout(f"{what} was not run: the submission used up its total time "
                                  f"budget of {self.total_timeout:g} s in earlier calls")
-        callable_key = (op, getattr(target, "type_name", target), name)
+        callable_key = (op, _code_of(target), name)
         if callable_key in self.timed_out:
             raise StudentTimeout(f"{what} was not run: it did not finish within "
                                  f"{self.call_timeout:g} s in an earlier test")
@@ -172,19 +172,19 @@ class RemoteCode(Code):
             raise StudentCrash(f"{what} broke the connection to the grader ({exc})") from None
         finally:
             self.time_used += time.monotonic() - started
-        value = self._answer(what, header, out_arrays)
+        value = self._answer(what, header, out_arrays, callable_key)
         return as_call(value) if (mode or {}).get("inspect") else value
 
     # ---- internals ----------------------------------------------------------
 
-    def _answer(self, what, header, arrays):
+    def _answer(self, what, header, arrays, origin=None):
         status = header.get("status")
         if status == "ok" and "value" in header:
             generation = self.generation
             notes = header.get("notes", [])
             self.record_notes([str(n)[:300] for n in notes[:10]] if isinstance(notes, list) else [])
             try:
-                return wire.decode(header["value"], arrays, lambda h: self._remote(h, generation))
+                return wire.decode(header["value"], arrays, lambda h: self._remote(h, generation, origin))
             except Exception:
                 self._stop_worker()
                 raise StudentCrash(f"{what} broke the connection to the grader "
@@ -200,9 +200,10 @@ class RemoteCode(Code):
         self._stop_worker()
         raise StudentCrash(f"{what} broke the connection to the grader (malformed answer)")
 
-    def _remote(self, handle, generation):
+    def _remote(self, handle, generation, origin=None):
         remote = Remote(self, handle)
         remote.worker_generation = generation
+        remote.origin = origin  # the call that made it: whose code its methods are (_code_of)
         return remote
 
     def _check_handles(self, value, what):
@@ -273,3 +274,14 @@ class RemoteCode(Code):
             self.worker.kill()
             self._outputs.append(self.worker.output.text())
             self.worker = None
+
+
+def _code_of(target):
+    """What a timeout is remembered by: a module's name, or for a student object the call that
+    made it (and its class name). Two objects of the same class name made by different code,
+    such as two functions that each return an nn.Sequential, are different code: a method of
+    one that timed out must not refuse the same method of the other."""
+    if isinstance(target, wire.Handle):
+        return (getattr(target, "origin", None), target.type_name)
+    return target
+
