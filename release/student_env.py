@@ -12,7 +12,7 @@
 Pinning (which versions, which dependencies, for which platform) is
 course/pins.py's, shared with the Gradescope bundle.
 """
-from course.pins import TARGET, dependency_closure, pinned_requirements, read_constraints  # noqa: F401 (re-exported)
+from course.pins import pinned_requirements, read_constraints
 
 from .errors import ReleaseError
 from .ignore import parse_ignore

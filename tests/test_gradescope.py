@@ -103,13 +103,19 @@ def gradescope_root(bundle):
     Made outside pytest's 0700 tmp folder so that the sandbox's uid can
     traverse it, as it can on Gradescope after setup.sh.
     """
+    root = make_gradescope_root(bundle)
+    yield root
+    shutil.rmtree(root)
+
+
+def make_gradescope_root(bundle):
+    """A simulated /autograder holding the unpacked `bundle` in source/, with the datasets
+    setup.sh's data.prepare would leave there (the caller removes it)."""
     root = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
     os.chmod(root, 0o755)
     unzip_with_modes(bundle, root / "source")
-    # What setup.sh's data.fetch would leave there.
     (root / "source" / "data" / "datasets").symlink_to(DATA_DIR, target_is_directory=True)
-    yield root
-    shutil.rmtree(root)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -237,11 +243,8 @@ def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tm
     from autograder.samples import build_reference
     name = "assignment2"
     bundle = build_bundle(name, tmp_path / f"{name}.zip").path
-    root = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
+    root = make_gradescope_root(bundle)
     try:
-        os.chmod(root, 0o755)
-        unzip_with_modes(bundle, root / "source")
-        (root / "source" / "data" / "datasets").symlink_to(DATA_DIR, target_is_directory=True)
         reference = build_reference(name, tmp_path / "reference")
         done, via_gradescope = run_autograder(root, reference, GRADESCOPE_ISOLATION="rlimits",
                                               CS231N_DATA_DIR=str(DATA_DIR))
@@ -295,7 +298,7 @@ def test_grading_image_installs_what_grading_imports_and_no_more(assignment):
     needs no torch, does not get the 2.6 GB of it."""
     from importlib.metadata import packages_distributions
     from autograder.gradescope.bundle import grader_files, grading_requirements
-    from release.student_env import read_constraints
+    from course.pins import read_constraints
     pins = read_constraints(REPO / "constraints.txt", "constraints.txt")
     lines = [line for line in grading_requirements(assignment).splitlines() if line and not line.startswith("#")]
     installed = {name.lower().replace("_", "-") for name, _, _ in (line.partition("==") for line in lines)}

@@ -700,7 +700,7 @@ def test_real_release_cell_stubs_all_have_messages():
 # ---------------------------------------------------------------- the student environment
 
 def test_dependency_closure_follows_extras_and_the_graders_platform():
-    from release.student_env import dependency_closure
+    from course.pins import dependency_closure
     graph = {
         "app": ["lib>=1", "schema[formats]>=2", "winonly; sys_platform == 'win32'",
                 "oldpy; python_version < '3.10'", "testing; extra == 'test'"],
@@ -712,7 +712,7 @@ def test_dependency_closure_follows_extras_and_the_graders_platform():
 
 
 def test_pinned_requirements_refuse_what_is_not_the_graders():
-    from release.student_env import pinned_requirements
+    from course.pins import pinned_requirements
     graph = {"app": ["lib"], "lib": []}
     pins = {"app": ("App", "1.0"), "lib": ("lib", "2.0")}
     installed = {"app": "1.0", "lib": "2.0"}
@@ -745,7 +745,7 @@ def test_real_requirements_are_complete_consistent_and_without_grader_packages()
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
     from course import load_manifest
-    from release.student_env import TARGET, read_constraints
+    from course.pins import TARGET, read_constraints
     roots = Roots.of_repo()
     manifest = load_manifest(roots, "assignment1")
     lines = [line for line in read(roots, "requirements.txt", "assignment1").splitlines()
@@ -789,7 +789,7 @@ def env_release(tmp_path_factory):
 
 
 def test_release_ships_pinned_requirements_and_the_setup_script(env_release):
-    from release.student_env import read_constraints
+    from course.pins import read_constraints
     pin = read_constraints(REPO / "constraints.txt", "constraints.txt")["tqdm"]
     lines = read(env_release, "requirements.txt").splitlines()
     assert lines[0].startswith("# The Python packages of toy1, pinned to the versions the grader uses.")
