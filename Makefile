@@ -20,13 +20,13 @@ OUT ?= build/graded
 JOBS ?= $(shell nproc)
 
 .PHONY: help venv system-deps data release new-assignment check-release notebooks grade gradescope \
-        demo test test-browser bench mutate clean notebooks-smoke
+        demo test test-browser bench mutate clean notebooks-smoke models
 
 help:
 	@echo "make demo    release, grade the reference and the blank release, print scores"
 	@echo "make test    the project's own test suite"
 	@echo "make test-browser   the student's path in a real browser (CI runs it after make test)"
-	@echo "make data | release | notebooks | grade | gradescope | bench | mutate"
+	@echo "make data | models | release | notebooks | grade | gradescope | bench | mutate"
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON_BASE) -m venv $(VENV)
@@ -53,6 +53,10 @@ system-deps:
 # CIFAR-10 (fetched) and everything grading needs (fetched or built, e.g. the held-out images).
 data: venv
 	$(PY) -m data.prepare --all
+
+# Retrain the models the course ships (models/), then rewrite their checksums and records.
+models: venv data
+	$(PY) -m models train
 
 release: venv
 	$(PY) -m release build --all

@@ -22,6 +22,10 @@ order students meet them and holds course-wide settings:
     submit_artifacts  = ["artifacts/x.npz"]  # files the notebooks write (never code)
     student_packages  = ["numpy", ...]       # what the student environment installs
                                              # (pins from constraints.txt)
+    shipped_files     = ["models/x.npz"]     # files of source/<name>/ released as they are
+                                             # (weights the course trained, images): data,
+                                             # never code or notebooks; the leak check allows
+                                             # exactly these, and the grader reads its own copy
 
     [earlier_work]                           # how code owned by an earlier assignment
     assignment1 = "copy"                     # is released: "copy" (a stub asking for the
@@ -90,6 +94,7 @@ class Manifest:
     submit_modules: tuple = ()
     submit_artifacts: tuple = ()
     student_packages: tuple = ()
+    shipped_files: tuple = ()
     earlier_work: dict = field(default_factory=dict)   # assignment -> "copy" | "solved"
     datasets: tuple = ()
     timeout_s: float = 900.0
@@ -262,6 +267,7 @@ def load_manifest(roots, name):
         notebooks=table.paths("notebooks"), modules=table.paths("modules"),
         suites=table.paths("suites"), submit_modules=table.paths("submit_modules"),
         submit_artifacts=table.paths("submit_artifacts"), student_packages=_package_names(table, "student_packages"),
+        shipped_files=table.paths("shipped_files"),
         earlier_work=_earlier_work(table.mapping("earlier_work"), course, name, where),
         datasets=grading.paths("datasets"), timeout_s=grading.number("timeout_s", 900.0),
         sandbox=Sandbox(call_timeout_s=sandbox.number("call_timeout_s", 30.0),
@@ -341,6 +347,13 @@ def _check(m, roots, where):
     for module in m.submit_modules:
         if module not in m.modules:
             raise ManifestError(f"{where}: submit_modules entry {module} is not in 'modules', so students never get it")
+    graded = set(m.graded_paths)
+    for shipped in m.shipped_files:
+        if shipped.endswith((".py", ".ipynb")) or shipped in graded or shipped == MANIFEST_FILE:
+            raise ManifestError(f"{where}: shipped_files entry {shipped} must be data (not code, a notebook, "
+                                "the manifest or a file a submission holds)")
+        if not (m.folder / shipped).is_file():
+            raise ManifestError(f"{where}: shipped_files entry {shipped} not found in {roots.display(m.folder)}")
     for module in m.sample_partial_modules:
         if module not in m.submit_modules:
             raise ManifestError(f"{where}: samples.partial_modules entry {module} is not in 'submit_modules'")

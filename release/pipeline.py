@@ -16,7 +16,7 @@ from course import Manifest, Roots, assignment_names, load_manifest
 from course.manifest import check_notebooks_exist
 from .notebooks import generate_notebooks
 from .public_tests import split_suites, write_hidden_test_counts, write_public_tests, write_student_conftest
-from .student_files import (copy_dataset_fetcher, copy_readme, copy_student_tools, copy_testkit,
+from .student_files import (copy_dataset_fetcher, copy_readme, copy_shipped_files, copy_student_tools, copy_testkit,
                             write_submission_manifest)
 from .student_env import copy_setup_script, write_gitignore, write_requirements
 from .stub_modules import stub_modules
@@ -26,6 +26,7 @@ STEPS = [
     stub_modules,
     generate_notebooks,
     copy_readme,
+    copy_shipped_files,
     copy_student_tools,
     copy_dataset_fetcher,
     copy_testkit,

@@ -23,6 +23,12 @@ def copy_readme(job):
     job.tree.add_copy("README.md", readme)
 
 
+def copy_shipped_files(job):
+    """The manifest's shipped_files (weights the course trained, images), byte for byte."""
+    for rel in job.manifest.shipped_files:
+        job.tree.add_copy(rel, job.manifest.folder / rel)
+
+
 def copy_student_tools(job):
     """check.py and make_submission.py from source/common/."""
     for name, target in STUDENT_TOOLS.items():

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -1004,3 +1005,44 @@ def test_new_assignment_scaffold_makes_a_manifest_the_course_reads(roots):
     assert (roots.suites / "toy2").is_dir() and (roots.source / "toy2" / "README.md").is_file()
     with pytest.raises(ReleaseError, match="toy2 exists already"):
         new_assignment(roots, "toy2", "again")
+
+
+# ---------------------------------------------------------------- shipped files
+
+def _ship(roots, entries, files):
+    """Add `files` ({path in source/<NAME>/: bytes}) and a shipped_files line to the toy manifest."""
+    folder = roots.source / NAME
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    manifest = folder / "assignment.toml"
+    manifest.write_text(manifest.read_text() + f"shipped_files = {json.dumps(entries)}\n")
+
+
+def test_shipped_files_are_released_byte_for_byte_and_pass_the_leak_check(roots):
+    weights = np.random.default_rng(0).standard_normal(7).tobytes()
+    _ship(roots, ["models/judge.npz", "models/judge.npz.sha256"],
+          {"models/judge.npz": weights, "models/judge.npz.sha256": b"abc  judge.npz\n"})
+    build_assignment(NAME, roots)
+    assert (roots.release / NAME / "models" / "judge.npz").read_bytes() == weights
+    assert check_assignment(NAME, roots) == []
+
+
+def test_an_npz_the_manifest_does_not_ship_is_still_a_leak(roots):
+    _ship(roots, ["models/judge.npz"], {"models/judge.npz": b"weights"})
+    build_assignment(NAME, roots)
+    (roots.release / NAME / "models" / "reference_solution.npz").write_bytes(b"answers")
+    problems = check_assignment(NAME, roots)
+    assert any("models/reference_solution.npz: file not produced by the release pipeline" in p for p in problems)
+    assert not any("judge.npz" in p for p in problems)
+
+
+@pytest.mark.parametrize("entry, files, message", [
+    ("models/missing.npz", {}, "shipped_files entry models/missing.npz not found"),
+    ("helpers.py", {"helpers.py": b"x = 1\n"}, "shipped_files entry helpers.py must be data"),
+    ("toy_params.json", {"toy_params.json": b"{}"}, "shipped_files entry toy_params.json must be data"),
+])
+def test_shipped_files_must_be_data_that_exists(roots, entry, files, message):
+    _ship(roots, [entry], files)
+    with pytest.raises(ReleaseError, match=re.escape(message)):
+        generate(NAME, roots)

@@ -19,8 +19,10 @@ The zip holds, at its root (Gradescope's layout):
     assignments/<assignment>/<module> the release's stubs, graded where a student
                                       did not submit a module (the manifest's `modules`);
                                       refused unless they are what source/ generates
-    data/{__init__,fetch,heldout,prepare}.py   what setup.sh runs to fetch and build the
+    data/*.py                         what setup.sh runs to fetch and build the
                                       datasets grading reads
+    source/<assignment>/<shipped_files>   what the course ships with the assignment
+                                      (trained weights the suites read on the trusted side)
 
 Reproducible: entries are sorted by path, every timestamp is 1980-01-01, and
 permissions are 0644 (0755 for the two scripts), so building twice from the
@@ -101,11 +103,13 @@ def grader_files(assignment, repo=REPO):
     paths += _walk(repo / "source" / "cs231n", repo)
     paths += sorted(p.relative_to(repo).as_posix() for p in (repo / "source").glob(f"*/{MANIFEST_FILE}"))
     paths += [p for p in [f"source/{COURSE_FILE}"] if (repo / p).is_file()]
-    paths += ["data/__init__.py", "data/fetch.py", "data/heldout.py", "data/prepare.py", "constraints.txt"]
+    paths += sorted(p.relative_to(repo).as_posix() for p in (repo / "data").glob("*.py"))
+    paths += ["data/__init__.py", "data/prepare.py", "constraints.txt"]
+    manifest = manifest_of(assignment, repo)
+    paths += [f"source/{assignment}/{rel}" for rel in manifest.shipped_files]
     missing = [p for p in paths if not (repo / p).is_file()]
     if missing:
         raise BundleError("missing from the repository: " + ", ".join(missing))
-    manifest = manifest_of(assignment, repo)
     stale = release_problems(manifest, Roots.of_repo(repo))
     if stale:
         raise BundleError("the release's stubs are not what source/ generates, so the bundle would grade "

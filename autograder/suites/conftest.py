@@ -86,6 +86,19 @@ def artifact_path(request, student_root, reference):
 
 
 @pytest.fixture
+def shipped_path(request, reference):
+    """name -> Path of a file the course ships with the suite's assignment (the manifest's
+    `shipped_files`, e.g. "models/mnist_classifier.npz"): always the grader's own copy in
+    <reference root>/<assignment>/, never a file of the submission, which may not be trusted."""
+    folder = Path(reference.root) / request.path.parent.name
+
+    def path(name):
+        return folder / name
+
+    return path
+
+
+@pytest.fixture
 def rng(request):
     """A generator seeded from the test's name (testkit.seed_for): a public test draws the
     same inputs here as on a student's machine; hidden tests add the course's salt."""
