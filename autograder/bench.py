@@ -37,7 +37,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shlex
 import shutil
 import statistics
@@ -52,8 +51,9 @@ import numpy as np
 
 from autograder.grading import grade_batch
 from autograder.grading.run_suite import grader_environment
+from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_all
-from course import Roots, load_course, load_manifest
+from course import Roots, load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "docs" / "BENCHMARKS.md"
@@ -107,29 +107,11 @@ def isolation_level():
 
 
 def scoped_reference(assignment, suites, dest):
-    """A reference root whose manifest lists only `suites` (None: as it is).
-
-    The grader runs the suites the manifest lists; a copy of source/cs231n
-    and of the manifest with a shorter list grades with fewer suites and
-    changes nothing else.
-    """
+    """A reference root whose manifest lists only `suites` (None: source/ as it is);
+    see autograder/grading/scoped_reference.py."""
     if suites is None:
         return REPO / "source"
-    shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
-    text = (REPO / "source" / assignment / "assignment.toml").read_text()
-    listed = "suites = [" + ", ".join(f'"{name}"' for name in suites) + "]"
-    (dest / assignment).mkdir(parents=True)
-    # The course (its order: earlier work) and the other assignments' manifests, as they are.
-    shutil.copyfile(REPO / "source" / "course.toml", dest / "course.toml")
-    for other in load_course(Roots.of_repo()).assignments:
-        if other != assignment:
-            (dest / other).mkdir(parents=True)
-            shutil.copyfile(REPO / "source" / other / "assignment.toml", dest / other / "assignment.toml")
-    text = re.sub(r"^suites\s*=\s*\[.*?\]", lambda _: listed, text, count=1, flags=re.DOTALL | re.MULTILINE)
-    # [samples] names suites this copy may no longer list; the bench builds its own samples.
-    text = re.sub(r"^\[samples\].*?(?=^\[|\Z)", "", text, flags=re.DOTALL | re.MULTILINE)
-    (dest / assignment / "assignment.toml").write_text(text)
-    return dest
+    return write_scoped_reference(dest, assignment, suites)
 
 
 def manifest_suites(assignment):

@@ -74,6 +74,7 @@ import pytest
 
 from autograder.grading import grade_batch, grade_submission
 from autograder.grading.results import load_schema
+from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_reference
 from autograder.sandbox import isolation as levels
 from tests.hostile_submissions import (FIRST_WORKER_UID, HOSTILE_KINDS, KINDS, KNN, MARKER, TORCH_HOSTILE_KINDS,
@@ -166,33 +167,9 @@ def _write_release(dest, assignment=ASSIGNMENT):
 
 
 def _write_reference(dest, world=A1):
-    """source/cs231n, and the manifest of world.assignment with `suites` cut to world.suites;
-    course.toml (the course's order and salt) and the other assignments' manifests,
-    unchanged: shared modules hold later assignments' blocks, whose owners the course must
-    know, and a later assignment's [earlier_work] names the earlier ones."""
-    from course import Roots as CourseRoots
-    from course import assignment_names, load_course
-    shutil.copytree(REPO / "source" / "cs231n", dest / "cs231n",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    manifest = (REPO / "source" / world.assignment / "assignment.toml").read_text()
-    manifest, count = re.subn(r"(?ms)^suites\s*=\s*\[.*?\]",
-                              lambda _: "suites = " + json.dumps(list(world.suites)), manifest)
-    assert count == 1, f"source/{world.assignment}/assignment.toml has no `suites = [...]`"
-    manifest = re.sub(r"(?ms)^\[samples\].*?(?=^\[|\Z)", "", manifest)   # its partial suites may be cut
-    if world.call_timeout_s is not None:
-        manifest, count = re.subn(r"(?m)^call_timeout_s\s*=.*$", f"call_timeout_s = {world.call_timeout_s}",
-                                  manifest)
-        assert count == 1, f"source/{world.assignment}/assignment.toml has no [sandbox] call_timeout_s"
-    (dest / world.assignment).mkdir(parents=True)
-    (dest / world.assignment / "assignment.toml").write_text(manifest)
-    roots = CourseRoots.of_repo()
-    course = assignment_names(roots)
-    (dest / "course.toml").write_text(f'title = "hostile"\nassignments = {json.dumps(course)}\n'
-                                      f'hidden_seed_salt = {json.dumps(load_course(roots).hidden_seed_salt)}\n')
-    for name in course:
-        if name != world.assignment:
-            (dest / name).mkdir(parents=True)
-            shutil.copy2(REPO / "source" / name / "assignment.toml", dest / name / "assignment.toml")
+    """The reference with world.assignment's suites cut to world.suites (and its call
+    timeout, if the world sets one)."""
+    write_scoped_reference(dest, world.assignment, world.suites, world.call_timeout_s)
 
 
 def _write_suites(dest, assignment=ASSIGNMENT):
