@@ -26,6 +26,10 @@ order students meet them and holds course-wide settings:
                                              # (weights the course trained, images): data,
                                              # never code or notebooks; the leak check allows
                                              # exactly these, and the grader reads its own copy
+    dataset_builders  = ["captioning.py"]    # modules of the course's data/ folder that build a
+                                             # dataset the notebooks read, released as the package
+                                             # data/ (students run `python -m data.<module>`); they
+                                             # may import each other, never the rest of data/
 
     [earlier_work]                           # how code owned by an earlier assignment
     assignment1 = "copy"                     # is released: "copy" (a stub asking for the
@@ -95,6 +99,7 @@ class Manifest:
     submit_artifacts: tuple = ()
     student_packages: tuple = ()
     shipped_files: tuple = ()
+    dataset_builders: tuple = ()
     earlier_work: dict = field(default_factory=dict)   # assignment -> "copy" | "solved"
     datasets: tuple = ()
     timeout_s: float = 900.0
@@ -268,6 +273,7 @@ def load_manifest(roots, name):
         suites=table.paths("suites"), submit_modules=table.paths("submit_modules"),
         submit_artifacts=table.paths("submit_artifacts"), student_packages=_package_names(table, "student_packages"),
         shipped_files=table.paths("shipped_files"),
+        dataset_builders=table.paths("dataset_builders"),
         earlier_work=_earlier_work(table.mapping("earlier_work"), course, name, where),
         datasets=grading.paths("datasets"), timeout_s=grading.number("timeout_s", 900.0),
         sandbox=Sandbox(call_timeout_s=sandbox.number("call_timeout_s", 30.0),
@@ -354,6 +360,10 @@ def _check(m, roots, where):
                                 "the manifest or a file a submission holds)")
         if not (m.folder / shipped).is_file():
             raise ManifestError(f"{where}: shipped_files entry {shipped} not found in {roots.display(m.folder)}")
+    for builder in m.dataset_builders:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", builder) or builder in ("__init__.py", "fetch.py"):
+            raise ManifestError(f"{where}: dataset_builders entry {builder!r} must name a module of data/ "
+                                "like \"captioning.py\" (fetch.py ships as get_datasets.py)")
     for module in m.sample_partial_modules:
         if module not in m.submit_modules:
             raise ManifestError(f"{where}: samples.partial_modules entry {module} is not in 'submit_modules'")

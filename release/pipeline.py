@@ -16,8 +16,8 @@ from course import Manifest, Roots, assignment_names, load_manifest
 from course.manifest import check_notebooks_exist
 from .notebooks import generate_notebooks
 from .public_tests import split_suites, write_hidden_test_counts, write_public_tests, write_student_conftest
-from .student_files import (copy_dataset_fetcher, copy_readme, copy_shipped_files, copy_student_tools, copy_testkit,
-                            write_submission_manifest)
+from .student_files import (copy_dataset_builders, copy_dataset_fetcher, copy_readme, copy_shipped_files,
+                            copy_student_tools, copy_testkit, write_submission_manifest)
 from .student_env import copy_setup_script, write_gitignore, write_requirements
 from .stub_modules import stub_modules
 from .tree import ReleaseTree, compare_trees, replace_folder
@@ -29,6 +29,7 @@ STEPS = [
     copy_shipped_files,
     copy_student_tools,
     copy_dataset_fetcher,
+    copy_dataset_builders,
     copy_testkit,
     write_public_tests,
     write_student_conftest,

@@ -45,18 +45,54 @@ def copy_dataset_fetcher(job):
         job.notes.append(f"{job.roots.display(path)} not found; get_datasets.py is not shipped")
         return
     text = path.read_text(encoding="utf-8")
-    where = job.roots.display(path)
-    for node in ast.walk(ast.parse(text, filename=where)):
-        names = []
-        if isinstance(node, ast.ImportFrom):
-            names = ["." * node.level + (node.module or "")]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        for name in names:
-            if name.startswith(".") or name == "data" or name.startswith("data."):
-                raise ReleaseError(f"{where}, line {node.lineno}: imports {name!r}, which students do not "
-                                   "have; it ships alone as get_datasets.py and must be standalone")
+    for name, line in _imports(text, job.roots.display(path)):
+        if name.startswith(".") or name == "data" or name.startswith("data."):
+            raise ReleaseError(f"{job.roots.display(path)}, line {line}: imports {name!r}, which students do not "
+                               "have; it ships alone as get_datasets.py and must be standalone")
     job.tree.add("get_datasets.py", text)
+
+
+BUILDERS_INIT = '''"""Builders of the datasets this assignment's notebooks read: `python -m data.<module> --help`."""\n'''
+
+
+def copy_dataset_builders(job):
+    """The manifest's dataset_builders, from the course's data/ folder into the package data/.
+
+    Students run them as the course does (`python -m data.captioning`); a builder
+    may import the other builders listed, nothing else of data/.
+    """
+    builders = job.manifest.dataset_builders
+    if not builders:
+        return
+    folder = job.roots.dataset_fetcher.parent
+    shipped = {name[:-3] for name in builders}
+    for name in builders:
+        path = folder / name
+        if not path.is_file():
+            raise ReleaseError(f"{job.roots.display(path)} is missing (the manifest's dataset_builders lists it)")
+        text = path.read_text(encoding="utf-8")
+        for imported, line in _imports(text, job.roots.display(path)):
+            local = imported.lstrip(".").split(".")[0] if imported.startswith(".") else (
+                imported.split(".")[1] if imported.startswith("data.") else None)
+            if imported == "data" or (local is not None and local not in shipped) or imported.startswith(".."):
+                raise ReleaseError(f"{job.roots.display(path)}, line {line}: imports {imported!r}, which is not "
+                                   "among the dataset_builders students get")
+        job.tree.add(f"data/{name}", text)
+    job.tree.add("data/__init__.py", BUILDERS_INIT)
+
+
+def _imports(text, where):
+    """(module name, line) of every import in `text`; relative ones start with dots."""
+    found = []
+    for node in ast.walk(ast.parse(text, filename=where)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level and not node.module:
+                found += [("." * node.level + alias.name, node.lineno) for alias in node.names]
+            else:
+                found.append(("." * node.level + (node.module or ""), node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+    return found
 
 
 def copy_testkit(job):

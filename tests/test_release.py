@@ -1046,3 +1046,48 @@ def test_shipped_files_must_be_data_that_exists(roots, entry, files, message):
     _ship(roots, [entry], files)
     with pytest.raises(ReleaseError, match=re.escape(message)):
         generate(NAME, roots)
+
+
+# ---------------------------------------------------------------- dataset builders
+
+BUILDER = '"""Builds a toy dataset."""\nimport numpy as np\n\nfrom . import toy_shapes\nfrom .toy_shapes import SIZE\n'
+
+
+def _builders(roots, entries, files):
+    for name, text in files.items():
+        write(roots.dataset_fetcher.parent / name, text)
+    manifest = roots.source / NAME / "assignment.toml"
+    manifest.write_text(manifest.read_text() + f"dataset_builders = {json.dumps(entries)}\n")
+
+
+def test_dataset_builders_ship_as_the_data_package(roots):
+    _builders(roots, ["toy_scenes.py", "toy_shapes.py"], {"toy_scenes.py": BUILDER, "toy_shapes.py": "SIZE = 3\n"})
+    build_assignment(NAME, roots)
+    release = roots.release / NAME
+    assert (release / "data" / "toy_scenes.py").read_text() == BUILDER
+    assert (release / "data" / "toy_shapes.py").read_text() == "SIZE = 3\n"
+    assert "python -m data." in (release / "data" / "__init__.py").read_text()
+    assert check_assignment(NAME, roots) == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("from . import heldout\n", "imports '.heldout', which is not among the dataset_builders"),
+    ("from data.fetch import fetch\n", "imports 'data.fetch', which is not among the dataset_builders"),
+    ("import data\n", "imports 'data', which is not among"),
+])
+def test_a_builder_importing_what_students_lack_fails_the_release(roots, text, message):
+    _builders(roots, ["toy_scenes.py"], {"toy_scenes.py": text})
+    with pytest.raises(ReleaseError, match=re.escape(message)):
+        generate(NAME, roots)
+
+
+def test_a_builder_must_be_a_module_of_data(roots):
+    _builders(roots, ["../secret.py"], {})
+    with pytest.raises(ReleaseError, match="must be a relative path inside the course|must name a module of data"):
+        generate(NAME, roots)
+
+
+def test_a_missing_builder_is_named(roots):
+    _builders(roots, ["missing.py"], {})
+    with pytest.raises(ReleaseError, match="data/missing.py is missing"):
+        generate(NAME, roots)
