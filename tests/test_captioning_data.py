@@ -179,3 +179,29 @@ def test_checksums_catch_a_changed_file_and_a_small_build(tmp_path, monkeypatch)
     with open(folder / captioning.FOLDER / "val2014_urls.txt", "a") as f:
         f.write("scenes/val/999\n")
     assert "differs" in captioning.missing_reason(folder)
+
+
+@pytest.fixture
+def metrics(coco_utils):
+    import cs231n.captioning_metrics
+    return cs231n.captioning_metrics
+
+
+def test_digits_named_leaves_out_counts(metrics):
+    assert metrics.digits_named("two digits a red seven and a two") == {"seven", "two"}
+    assert metrics.digits_named("a picture of four coloured digits") == set()
+    assert metrics.digits_named("one digit a small one") == {"one"}
+
+
+def test_names_right_digits_needs_one_digit_and_no_absent_one(metrics):
+    present = [{"seven"}, {"seven", "two"}, {"three"}, {"one"}]
+    captions = ["a seven", "a two and a seven", "a three and a five", "a picture of one coloured digit"]
+    assert metrics.names_right_digits(captions, present) == 0.5
+
+
+def test_bleu4_takes_every_reference_of_an_image(metrics):
+    references = [["a big red seven", "a red seven above a blue two"], ["a small green one"]]
+    assert metrics.bleu4(["a red seven above a blue two", "a small green one"], references) == pytest.approx(100)
+    assert metrics.bleu4(["a small green one", "a big red seven"], references) < 10
+    with pytest.raises(ValueError):
+        metrics.bleu4(["a small green one"], references)
