@@ -1,4 +1,4 @@
-"""Make the datasets a command needs present: fetched (fetch.py) or built (heldout.py).
+"""Make the datasets a command needs present: fetched (fetch.py) or built (heldout.py, captioning.py).
 
     python -m data.prepare cifar10 cifar10_heldout    # these
     python -m data.prepare --for assignment1          # what grading assignment1 needs
@@ -12,9 +12,9 @@ setup.sh ask one place whether each is there.
 import argparse
 import sys
 
-from . import fetch, heldout
+from . import captioning, fetch, heldout
 
-BUILT = {heldout.NAME: heldout}
+BUILT = {heldout.NAME: heldout, captioning.NAME: captioning}
 
 
 def known():
@@ -59,7 +59,7 @@ def main(argv=None):
     try:
         for name in names:
             prepare(name)
-    except (fetch.FetchError, heldout.HeldoutError) as exc:
+    except (fetch.FetchError, heldout.HeldoutError, captioning.CaptioningDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
