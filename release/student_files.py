@@ -46,7 +46,7 @@ def copy_dataset_fetcher(job):
         return
     text = path.read_text(encoding="utf-8")
     for name, line in _imports(text, job.roots.display(path)):
-        if name.startswith(".") or name == "data" or name.startswith("data."):
+        if _data_module(name) is not None:
             raise ReleaseError(f"{job.roots.display(path)}, line {line}: imports {name!r}, which students do not "
                                "have; it ships alone as get_datasets.py and must be standalone")
     job.tree.add("get_datasets.py", text)
@@ -72,13 +72,25 @@ def copy_dataset_builders(job):
             raise ReleaseError(f"{job.roots.display(path)} is missing (the manifest's dataset_builders lists it)")
         text = path.read_text(encoding="utf-8")
         for imported, line in _imports(text, job.roots.display(path)):
-            local = imported.lstrip(".").split(".")[0] if imported.startswith(".") else (
-                imported.split(".")[1] if imported.startswith("data.") else None)
-            if imported == "data" or (local is not None and local not in shipped) or imported.startswith(".."):
+            module = _data_module(imported)
+            if module is not None and module not in shipped:
                 raise ReleaseError(f"{job.roots.display(path)}, line {line}: imports {imported!r}, which is not "
                                    "among the dataset_builders students get")
         job.tree.add(f"data/{name}", text)
     job.tree.add("data/__init__.py", BUILDERS_INIT)
+
+
+def _data_module(imported):
+    """The module of the course's data/ package an import names ("captioning" for
+    ".captioning" or "data.captioning"), "" for the package itself or anything above
+    it ("data", ".", ".."), None for an import from elsewhere."""
+    if imported.startswith(".."):
+        return ""
+    if imported.startswith("."):
+        return imported[1:].split(".")[0]
+    if imported == "data" or imported.startswith("data."):
+        return imported.split(".")[1] if "." in imported else ""
+    return None
 
 
 def _imports(text, where):
