@@ -6,7 +6,6 @@ checksum says which file ships, not that a retraining reproduces it: `check`
 verifies the shipped files; `train` replaces them and their checksums.
 """
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -15,17 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from data.fetch import file_digests
+
 from . import MODELS, ModelError, module_of, weights_path
 
 SOURCE = Path(__file__).resolve().parents[1] / "source"
 
 
 def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digests(path)["sha256"]
 
 
 def sidecar(path, suffix):
