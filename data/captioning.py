@@ -49,6 +49,8 @@ from pathlib import Path
 import numpy as np
 
 NAME = "captioning_scenes"
+# The datasets the build reads: data.prepare makes them present first.
+REQUIRES = ("mnist",)
 FOLDER = NAME
 STAMP_FOLDER = ".verified"
 FORMAT_VERSION = 1

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 
 NAME = "cifar10_heldout"
+# The datasets the build reads: data.prepare makes them present first.
+REQUIRES = ("cifar10",)
 FOLDER = NAME
 FILE = "images.npz"
 COUNT = 2000

@@ -31,6 +31,8 @@ def missing_reason(name):
 def prepare(name):
     if name in BUILT:
         if BUILT[name].missing_reason() is not None:
+            for needed in BUILT[name].REQUIRES:   # what the build reads, fetched or built first
+                prepare(needed)
             BUILT[name].build()
         else:
             print(f"{name}: already built")
