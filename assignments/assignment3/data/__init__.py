@@ -1,0 +1,1 @@
+"""Builders of the datasets this assignment's notebooks read: `python -m data.<module> --help`."""

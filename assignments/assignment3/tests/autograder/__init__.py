@@ -1,0 +1,1 @@
+"""The grader's test vocabulary, shipped so the public tests run unchanged."""
