@@ -205,3 +205,16 @@ def test_bleu4_takes_every_reference_of_an_image(metrics):
     assert metrics.bleu4(["a small green one", "a big red seven"], references) < 10
     with pytest.raises(ValueError):
         metrics.bleu4(["a small green one"], references)
+
+
+def test_prepare_makes_what_a_build_reads_present_first(monkeypatch):
+    # make data on a fresh machine: captioning_scenes reads MNIST, which nothing had fetched.
+    assert captioning.REQUIRES == ("mnist",)
+    done = []
+    monkeypatch.setattr(captioning, "missing_reason", lambda *a: "not built")
+    monkeypatch.setattr(captioning, "build", lambda *a, **k: done.append("captioning_scenes"))
+    monkeypatch.setattr(prepare.fetch, "fetch", lambda name: done.append(name))
+    prepare.prepare("captioning_scenes")
+    assert done == ["mnist", "captioning_scenes"]
+    for module in prepare.BUILT.values():
+        assert all(name in prepare.known() for name in module.REQUIRES), module.NAME
