@@ -14,7 +14,7 @@ import pytest
 
 from autograder.gradescope.bundle import FIXED_DATE, BundleError, build_bundle
 from autograder.grading import grade_submission
-from course import Roots, load_manifest
+from course import Roots, assignment_names, load_manifest
 
 ASSIGNMENT = "assignment1"
 REPO = Path(__file__).resolve().parents[1]
@@ -291,7 +291,7 @@ def third_party_imports(paths):
     return found
 
 
-@pytest.mark.parametrize("assignment", ["assignment1", "assignment2", "assignment4"])
+@pytest.mark.parametrize("assignment", assignment_names(Roots.of_repo()))
 def test_grading_image_installs_what_grading_imports_and_no_more(assignment):
     """The bundle's requirements.txt holds every distribution that the grader, the assignment's
     suites and its modules import (pinned as constraints.txt pins them), and assignment 1's, which
