@@ -91,7 +91,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     ### BEGIN SOLUTION
     N, T, _ = x.shape
     H = h0.shape[1]
-    h = np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
+    h = np.zeros((N, T, H), dtype=h0.dtype)
     step_caches = []
     prev_h = h0
     for t in range(T):
@@ -298,8 +298,8 @@ def lstm_forward(x, h0, Wx, Wh, b):
     ### BEGIN SOLUTION
     N, T, _ = x.shape
     H = h0.shape[1]
-    h = np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
-    prev_h, prev_c = h0, np.zeros_like(h0)
+    h = np.zeros((N, T, H), dtype=h0.dtype)
+    prev_h, prev_c = h0, np.zeros(h0.shape, dtype=h0.dtype)
     step_caches = []
     for t in range(T):
         prev_h, prev_c, step_cache = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)
