@@ -132,7 +132,7 @@ def check_tier(scores, artifact_path, artifact, threshold):
 # BLEU-4 on val earning one point each: above the frequency baseline (37.70), below what the
 # reference notebooks reach (docs/ASSIGNMENT3_RNN.md).
 RNN_TIERS = [45.0, 50.0, 55.0]
-LSTM_TIERS = [45.0, 55.0, 60.0]
+LSTM_TIERS = [45.0, 52.0, 58.0]
 
 
 @pytest.mark.points(1)
