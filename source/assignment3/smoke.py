@@ -1,0 +1,29 @@
+# Smoke run of assignment3's notebooks (tests/test_notebooks.py, `make notebooks-smoke`):
+# run before each notebook, in its kernel, with SMOKE_NOTEBOOK set to its file name.
+# Every cell still runs and the notebooks still save what the grader reads, but the
+# figures printed mean nothing. Each notebook (or group of notebooks) adds its own
+# section below, under a test of SMOKE_NOTEBOOK; the real runs are `make notebooks
+# ASSIGNMENT=assignment3` (docs/ASSIGNMENT3_RNN.md, docs/ASSIGNMENT3_CAPTIONING.md).
+
+if SMOKE_NOTEBOOK in ("RNN_Captioning.ipynb", "LSTM_Captioning.ipynb"):  # noqa: F821 (set by release.execute)
+    # Every CaptioningSolver trains one epoch of at most 10 minibatches; load_coco_data
+    # keeps at most 1,000 training captions (the overfitting runs keep their 50). Val
+    # BLEU-4 and the samples still run on every val image.
+    import cs231n.captioning_solver as _captioning_solver
+    import cs231n.coco_utils as _coco_utils
+
+    _load_coco_data = _coco_utils.load_coco_data
+
+    def _fewer_captions(base_dir=None, max_train=None, pca_features=True):
+        return _load_coco_data(base_dir, min(max_train or 1000, 1000), pca_features)
+
+    _coco_utils.load_coco_data = _fewer_captions
+
+    _solver_init = _captioning_solver.CaptioningSolver.__init__
+
+    def _one_short_epoch(self, model, data, **kwargs):
+        data = dict(data, train_captions=data["train_captions"][:10 * kwargs.get("batch_size", 100)],
+                    train_image_idxs=data["train_image_idxs"][:10 * kwargs.get("batch_size", 100)])
+        _solver_init(self, model, data, **dict(kwargs, num_epochs=1))
+
+    _captioning_solver.CaptioningSolver.__init__ = _one_short_epoch
