@@ -6,7 +6,9 @@ notebook's saved model (source/assignment3/artifacts/transformer_captioning.npz)
 with one thing wrong: it must be refused with a message naming the problem,
 before the reference model is built. Arrays the grader does not read (extra
 names, a pickled object array under another name, a bad positional code)
-must change nothing: a correct file's score stays what it is.
+must change nothing: the checked sizes and parameters, from which alone the
+score is computed, stay those of the correct file, and the correct file's
+score is the same before and after the hostile ones.
 
     .venv/bin/python -m pytest tests/test_trained_transformer.py
 """
@@ -75,33 +77,32 @@ def test_the_reference_model_earns_every_tier(good_score):
     assert good_score >= max(suite.BLEU_TIERS), good_score
 
 
-def test_a_copy_scores_the_same(tmp_path, reference, good_score):
+def same_as_the_correct_file(path, reference):
+    sizes, weights, _ = suite.checked_file(path, reference)
+    good_sizes, good_weights, _ = suite.checked_file(SAVED, reference)
+    assert sizes == good_sizes
+    assert weights.keys() == good_weights.keys()
+    for name in weights:
+        assert np.array_equal(weights[name], good_weights[name]), name
+
+
+def test_a_copy_is_read_the_same(tmp_path, reference):
     copy = tmp_path / "copy.npz"
     shutil.copyfile(SAVED, copy)
-    assert suite.captioner_bleu(copy, reference) == good_score
+    same_as_the_correct_file(copy, reference)
 
 
-def test_unread_arrays_change_nothing(tmp_path, reference, saved, good_score):
+def test_unread_arrays_change_nothing(tmp_path, reference, saved):
     arrays = dict(saved, **{"positional_encoding.pe": np.full_like(saved["positional_encoding.pe"], 1e30),
                             "notes": np.arange(5)})
-    path = write(tmp_path, arrays)
-    assert suite.captioner_bleu(path, reference) == good_score
+    same_as_the_correct_file(write(tmp_path, arrays), reference)
 
 
-def test_a_pickled_array_under_another_name_is_refused_or_ignored_never_loaded(tmp_path, reference, saved,
-                                                                              good_score):
+def test_a_pickled_array_under_another_name_is_never_loaded(tmp_path, reference, saved):
     path = tmp_path / "with_object.npz"
     np.savez(path, **saved, extra=np.array([{"a": 1}], dtype=object))
-    # np.load(allow_pickle=False) only fails when the object array is read; the grader never reads it.
-    assert suite.captioner_bleu(path, reference) == good_score
-
-
-def test_a_pickled_parameter_is_refused(tmp_path, reference, saved):
-    path = tmp_path / "pickled.npz"
-    arrays = dict(saved)
-    arrays["output.bias"] = np.array([object()] * saved["output.bias"].shape[0], dtype=object)
-    np.savez(path, **arrays)
-    refused(path, reference, "transformer_captioning.npz")
+    # np.load(allow_pickle=False) fails only when the object array is read; the grader never reads it.
+    same_as_the_correct_file(path, reference)
 
 
 @pytest.mark.parametrize("name", ["embedding.weight", "transformer.layers.1.norm3.bias", "num_heads"])

@@ -99,15 +99,20 @@ def checked_parameters(path, sizes, vocab_size):
     return checked
 
 
+def checked_file(path, reference):
+    """(sizes, parameters, word_to_idx) of the saved model, everything checked (CheckFailed if malformed)."""
+    dataset = reference.function(METRICS, "vocabulary_and_feature_size")()
+    sizes = checked_sizes(path, dataset["feature_dim"])
+    return sizes, checked_parameters(path, sizes, len(dataset["word_to_idx"])), dataset["word_to_idx"]
+
+
 def captioner_bleu(path, reference):
     """Val BLEU-4 of the reference CaptioningTransformer with the file's weights (CheckFailed if malformed)."""
     import torch
 
-    data = reference.function(METRICS, "vocabulary_and_feature_size")()
-    sizes = checked_sizes(path, data["feature_dim"])
-    weights = checked_parameters(path, sizes, len(data["word_to_idx"]))
+    sizes, weights, word_to_idx = checked_file(path, reference)
     model = reference.function(MOD, "CaptioningTransformer")(
-        data["word_to_idx"], sizes["input_dim"], sizes["wordvec_dim"], sizes["num_heads"], sizes["num_layers"],
+        word_to_idx, sizes["input_dim"], sizes["wordvec_dim"], sizes["num_heads"], sizes["num_layers"],
         sizes["max_length"])
     model.call("load_state_dict", {name: torch.from_numpy(value) for name, value in weights.items()},
                strict=False)

@@ -1,8 +1,7 @@
-# Mistake: no positional encoding: the words are only embedded.
+# Mistake: the words are only embedded; their positional code is never added.
 # Rewrites: CaptioningTransformer.forward
 # Fails: test_transformer_captioning.py::test_forward_matches_reference
 #        test_transformer_captioning.py::test_forward_with_a_longer_model_than_caption
-#        test_transformer_captioning.py::test_forward_gradients_match_reference
 """A Transformer decoder that captions an image from its feature vector (PyTorch).
 
 Shapes: N images, D image-feature size, T caption length, W word-vector size, V vocabulary size.

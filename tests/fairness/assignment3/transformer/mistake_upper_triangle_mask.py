@@ -3,7 +3,6 @@
 # Fails: test_transformer_captioning.py::test_forward_word_t_sees_only_words_up_to_t
 #        test_transformer_captioning.py::test_forward_matches_reference
 #        test_transformer_captioning.py::test_forward_with_a_longer_model_than_caption
-#        test_transformer_captioning.py::test_forward_gradients_match_reference
 """A Transformer decoder that captions an image from its feature vector (PyTorch).
 
 Shapes: N images, D image-feature size, T caption length, W word-vector size, V vocabulary size.

@@ -1,6 +1,7 @@
 # Mistake: the odd features' cos uses the rate of their own index j instead of j - 1.
 # Rewrites: PositionalEncoding.__init__
-# Fails: test_transformer_layers.py::test_positional_encoding_values
+# Fails: test_transformer_layers.py::test_positional_encoding_first_positions
+#        test_transformer_layers.py::test_positional_encoding_values
 #        test_transformer_layers.py::test_positional_encoding_adds_to_the_input
 """Transformer building blocks in PyTorch: positional encoding and multi-head attention.
 

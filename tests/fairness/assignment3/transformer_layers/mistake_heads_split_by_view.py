@@ -1,7 +1,8 @@
 # Mistake: the heads are split by view(N, H, S, E / H) straight from (N, S, E), which mixes
 #   positions into the heads instead of splitting the features.
 # Rewrites: MultiHeadAttention.forward
-# Fails: test_transformer_layers.py::test_attention_matches_reference_without_mask
+# Fails: test_transformer_layers.py::test_attention_causal_mask_hides_later_positions
+#        test_transformer_layers.py::test_attention_matches_reference_without_mask
 #        test_transformer_layers.py::test_attention_applies_the_mask
 #        test_transformer_layers.py::test_attention_gradients_match_reference
 """Transformer building blocks in PyTorch: positional encoding and multi-head attention.
