@@ -27,3 +27,22 @@ if SMOKE_NOTEBOOK in ("RNN_Captioning.ipynb", "LSTM_Captioning.ipynb"):  # noqa:
         _solver_init(self, model, data, **dict(kwargs, num_epochs=1))
 
     _captioning_solver.CaptioningSolver.__init__ = _one_short_epoch
+
+# Transformer_Captioning.ipynb: at most 1,000 training captions, at most two epochs per solver.
+if SMOKE_NOTEBOOK == "Transformer_Captioning.ipynb":  # noqa: F821 (set by release.execute before this code)
+    import cs231n.captioning_solver_transformer as _solver
+    import cs231n.coco_utils as _coco
+
+    _load = _coco.load_coco_data
+
+    def _few_captions(base_dir=None, max_train=None, pca_features=True):
+        return _load(base_dir, min(max_train or 1000, 1000), pca_features)
+
+    _coco.load_coco_data = _few_captions
+
+    _solver_init = _solver.CaptioningSolverTransformer.__init__
+
+    def _two_epochs(self, model, data, idx_to_word, num_epochs=10, **kwargs):
+        _solver_init(self, model, data, idx_to_word, num_epochs=min(num_epochs, 2), **kwargs)
+
+    _solver.CaptioningSolverTransformer.__init__ = _two_epochs

@@ -4,13 +4,15 @@ Students' modules are built in their code with the same sizes as the
 reference's; the reference's random weights are then loaded into both by
 value (load_state_dict), so results compare without depending on the
 student's random numbers. Comparisons run in eval mode (dropout off), except
-the test that dropout acts on the attention weights in train mode.
+the tests of dropout in train mode. The public tests check the docstrings'
+formulas and properties without the reference: the code's first positions,
+shapes, one key (whose weight must be 1), and a causal mask.
 """
 import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import CheckFailed, assert_close, case
+from autograder.testkit import CheckFailed, assert_array, assert_close, case
 
 MOD = "cs231n.transformer_layers"
 TOL = 1e-5   # float32 results of the same weights: only the summation order differs
@@ -50,6 +52,74 @@ def padding_mask(rng, S, T):
     return mask
 
 
+def numpy_linear(weights, name, x):
+    return x @ weights[f"{name}.weight"].numpy().T + weights[f"{name}.bias"].numpy()
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_positional_encoding_first_positions(student):
+    E, S = 8, 3
+    with case(f"PositionalEncoding({E}, dropout=0.0) on zeros of shape (1, {S}, {E})"):
+        module = student.function(MOD, "PositionalEncoding")(E, 0.0, 10)
+        module.call("eval")
+        out = module.call("forward", torch.zeros(1, S, E))
+        assert_array(out, "the output", (1, S, E), tensor=True)
+        i, j = np.arange(S)[:, None], np.arange(E)[None, :]
+        even = j - j % 2
+        expected = np.where(j % 2 == 0, np.sin(i * 10000.0 ** (-even / E)), np.cos(i * 10000.0 ** (-even / E)))
+        assert_close(out[0], torch.from_numpy(expected.astype(np.float32)),
+                     "the code of positions 0, 1, 2 (sin on even features, cos on odd ones; position 0 is "
+                     "0, 1, 0, 1, ...)", tol=TOL)
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_attention_output_shape(student, rng):
+    N, S, T, E, H = 2, 3, 5, 8, 2
+    with case(f"MultiHeadAttention({E}, {H}) with query ({N}, {S}, {E}), key and value ({N}, {T}, {E})"):
+        module = student.function(MOD, "MultiHeadAttention")(E, H, 0.1)
+        module.call("eval")
+        out = module.call("forward", tensor(rng, N, S, E), tensor(rng, N, T, E), tensor(rng, N, T, E))
+        assert_array(out, "the output", (N, S, E), tensor=True)
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_attention_to_one_key_returns_its_value(student, rng):
+    """With one key its weight is 1 for every query: the output is proj(value(v)), whatever the query."""
+    N, S, E, H = 2, 4, 8, 2
+    with case(f"MultiHeadAttention({E}, {H}) with query ({N}, {S}, {E}) and one key and value ({N}, 1, {E})"):
+        weights = attention_weights(rng, E)
+        module = student.function(MOD, "MultiHeadAttention")(E, H, 0.1)
+        module.call("load_state_dict", weights)
+        module.call("eval")
+        q, kv = tensor(rng, N, S, E), tensor(rng, N, 1, E)
+        expected = numpy_linear(weights, "proj", numpy_linear(weights, "value", kv.numpy()))
+        expected = torch.from_numpy(np.broadcast_to(expected, (N, S, E)).astype(np.float32))
+        assert_close(module.call("forward", q, kv, kv), expected, "the output (self.proj(self.value(value)) at "
+                     "every query: one key gets all the weight)", tol=TOL)
+
+
+@pytest.mark.public
+@pytest.mark.points(1)
+def test_attention_causal_mask_hides_later_positions(student, rng):
+    N, S, E, H = 2, 6, 8, 2
+    module = student.function(MOD, "MultiHeadAttention")(E, H, 0.1)
+    module.call("load_state_dict", attention_weights(rng, E))
+    module.call("eval")
+    x = tensor(rng, N, S, E)
+    out = module.call("forward", x, x, x, causal(S))
+    for s in (0, 3):
+        changed = x.clone()
+        changed[:, s + 1:] = tensor(rng, N, S - s - 1, E)
+        with case(f"self-attention with a causal mask ({S}, {S}), then with the inputs after position {s} "
+                  "changed"):
+            other = module.call("forward", changed, changed, changed, causal(S))
+            assert_close(other[:, :s + 1], out[:, :s + 1], f"the output at positions 0..{s} (attn_mask[i, j] "
+                         "== 0 forbids query i to attend to key j)", tol=TOL)
+
+
 @pytest.mark.points(2)
 def test_positional_encoding_values(student, reference, rng):
     for E, S, max_len in [(6, 5, 10), (32, 17, 50), (64, 1, 5000)]:
@@ -66,6 +136,26 @@ def test_positional_encoding_adds_to_the_input(student, reference, rng):
         theirs, ours = twin(student, reference, "PositionalEncoding", E, 0.0, 20)
         x = tensor(rng, 3, S, E)
         assert_close(theirs.call("forward", x), ours.call("forward", x), "the output", tol=TOL)
+
+
+@pytest.mark.points(1)
+def test_positional_encoding_dropout_acts_on_the_sum(student, rng):
+    """In train mode every output entry is 0 or (x + code) / (1 - p): dropout follows the sum."""
+    E, S, p = 16, 9, 0.5
+    with case(f"PositionalEncoding({E}, dropout={p}) in train mode on random x of shape (4, {S}, {E})"):
+        theirs = student.function(MOD, "PositionalEncoding")(E, p, 20)
+        theirs.call("eval")
+        x = tensor(rng, 4, S, E)
+        summed = theirs.call("forward", x)
+        theirs.call("train")
+        out = theirs.call("forward", x)
+        assert_array(out, "the output", (4, S, E), tensor=True)
+        kept = out != 0
+        if not 0.2 < kept.float().mean().item() < 0.8:
+            raise CheckFailed(f"in train mode with dropout={p}, {kept.float().mean().item():.0%} of the outputs "
+                              "are nonzero; dropout (self.dropout) should zero about half of x + code")
+        assert_close(out[kept], summed[kept] / (1 - p), "the outputs dropout kept (x + code, scaled by "
+                     "1 / (1 - p))", tol=TOL)
 
 
 @pytest.mark.points(3)
