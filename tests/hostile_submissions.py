@@ -152,7 +152,32 @@ TORCH_HOSTILE_KINDS = [
             "to lie to grader code (argmax, ==, allclose, assert_close)", "same_as:torch_zero_scores", ""),
 ]
 
-KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS}
+CAPTION_MODULE = "cs231n/classifiers/transformer.py"
+CAPTION_ARTIFACT = "artifacts/transformer_captioning.npz"
+# The tests of test_trained_transformer.py that score the saved model (the grader builds the
+# reference CaptioningTransformer from the file's sizes, in its own process, and samples with it).
+_TRAINED_TRANSFORMER_TESTS = r"test_trained_transformer"
+
+# CAPTION_HOSTILE_KINDS attack assignment 3's saved Transformer: the file the grader reads on
+# its trusted side. Their outcomes are fails:REGEX on test_trained_transformer.py, as above.
+CAPTION_HOSTILE_KINDS = [
+    Hostile("caption_pickle", "the saved Transformer is a pickle whose loading runs code (it would write "
+            "marker files)", f"fails:{_TRAINED_TRANSFORMER_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("caption_object_array", "beside the real weights, the .npz holds an object array (a pickle, with a "
+            "payload): the grader reads only the arrays it names, without pickles, so it is never unpickled",
+            "same_as_good", ""),
+    Hostile("caption_absurd_sizes", "the saved sizes ask the grader to build a model of 10**9 layers of width "
+            "2**30 (hours and terabytes, in the grader's own process)", f"fails:{_TRAINED_TRANSFORMER_TESTS}",
+            r"should be between 1 and"),
+    Hostile("caption_missing_layers", "the sizes say 8 layers; the file holds the weights of 2",
+            f"fails:{_TRAINED_TRANSFORMER_TESTS}", r"has no array"),
+    Hostile("caption_nan_weight", "one weight of the saved Transformer is NaN",
+            f"fails:{_TRAINED_TRANSFORMER_TESTS}", r"finite floating-point numbers"),
+    Hostile("caption_npz_bomb", "an array of the .npz inflates to 1 GiB of zeros from a few MiB",
+            f"fails:{_TRAINED_TRANSFORMER_TESTS}", r"MiB of arrays"),
+]
+
+KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS + CAPTION_HOSTILE_KINDS}
 
 
 def make_hostile(kind, good_submission_dir, dest_dir):
@@ -170,6 +195,9 @@ def make_hostile(kind, good_submission_dir, dest_dir):
     shutil.copytree(good, dest)
     if kind.startswith("torch_"):
         _make_torch_hostile(kind, dest)
+        return dest
+    if kind.startswith("caption_"):
+        _make_caption_hostile(kind, dest)
         return dest
     knn = dest / KNN
     if kind == "symlink_to_reference":
@@ -1071,3 +1099,44 @@ def _make_torch_hostile(kind, dest):
             np.savez(f, **state, payload=np.array([payload], dtype=object))
     else:
         raise ValueError(f"no torch attack for {kind!r}")
+
+
+def _make_caption_hostile(kind, dest):
+    import pickle
+    import zipfile as _zipfile
+
+    import numpy as np
+    artifact = dest / CAPTION_ARTIFACT
+    with np.load(artifact, allow_pickle=False) as saved:
+        state = {name: saved[name] for name in saved.files}
+    payload = _HostilePayload(_payload_markers(kind, dest))
+    if kind == "caption_pickle":
+        artifact.write_bytes(pickle.dumps({"payload": payload}))
+        return
+    if kind == "caption_object_array":
+        state["payload"] = np.array([payload], dtype=object)
+    elif kind == "caption_absurd_sizes":
+        state.update(num_layers=np.array(10**9), wordvec_dim=np.array(2**30))
+    elif kind == "caption_missing_layers":
+        state["num_layers"] = np.array(8)
+    elif kind == "caption_nan_weight":
+        name = next(n for n in sorted(state) if n.endswith(".weight"))
+        state[name] = state[name].copy()
+        state[name].flat[0] = np.nan
+    elif kind == "caption_npz_bomb":
+        with open(artifact, "wb") as f:
+            np.savez(f, **state)
+        # One more member: a float64 .npy header for 2**27 values, then 1 GiB of zeros, deflated.
+        header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+        header["shape"] = (2**27,)
+        with _zipfile.ZipFile(artifact, "a", compression=_zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("bomb.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(member, header)
+                zeros = bytes(2**24)
+                for _ in range(2**30 // len(zeros)):
+                    member.write(zeros)
+        return
+    else:
+        raise ValueError(f"no caption attack for {kind!r}")
+    with open(artifact, "wb") as f:   # np.savez(path) would append .npz to a path without it
+        np.savez(f, **state)

@@ -43,7 +43,10 @@ submission and tests/hostile_submissions.TORCH_HOSTILE_KINDS, graded at
 "bwrap" with `suites` cut to test_pytorch.py (where the attacks must cost
 points: their own tests only) and test_optim.py (the control suite), the
 cut manifest's call timeout shortened to 10 s (the sleeping forward costs
-two). Every world's reference holds course.toml and the other assignments'
+two). The caption batch (fixture `caption_batch`, world A3_CAPTION) attacks assignment 3's
+saved Transformer, which the grader reads and loads into the reference in its own process
+(tests/hostile_submissions.CAPTION_HOSTILE_KINDS: pickles, absurd sizes, a NaN, an .npz bomb),
+with test_transformer_layers.py as the control suite; it needs the captioning scenes. Every world's reference holds course.toml and the other assignments'
 manifests: shared modules hold later assignments' blocks. It needs CIFAR-10 and the held-out images.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
@@ -77,8 +80,9 @@ from autograder.grading.results import load_schema
 from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_reference
 from autograder.sandbox import isolation as levels
-from tests.hostile_submissions import (FIRST_WORKER_UID, HOSTILE_KINDS, KINDS, KNN, MARKER, TORCH_HOSTILE_KINDS,
-                                       TORCH_MODULE, WORKER_UIDS, make_hostile, surviving_worker_processes)
+from tests.hostile_submissions import (CAPTION_HOSTILE_KINDS, CAPTION_MODULE, FIRST_WORKER_UID, HOSTILE_KINDS, KINDS,
+                                       KNN, MARKER, TORCH_HOSTILE_KINDS, TORCH_MODULE, WORKER_UIDS, make_hostile,
+                                       surviving_worker_processes)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,6 +109,10 @@ class World:
 A1 = World("assignment1", ("test_knn.py", "test_linear_svm.py"), KNN)
 A2_TORCH = World("assignment2", ("test_pytorch.py", "test_optim.py"), TORCH_MODULE, call_timeout_s=10,
                  datasets=("cifar10", "cifar10_heldout"))
+# Assignment 3's saved Transformer, which the grader loads into the reference in its own
+# process: test_trained_transformer.py must charge the attacks, the layers suite is the control.
+A3_CAPTION = World("assignment3", ("test_trained_transformer.py", "test_transformer_layers.py"), CAPTION_MODULE,
+                   datasets=("captioning_scenes",))
 ASSIGNMENT = A1.assignment
 KNN_SUITE, CONTROL_SUITE = SUITES = A1.suites
 GOOD = "good"
@@ -149,7 +157,8 @@ EXTRA_MESSAGES = {
 # Places an escaping write would land (write_outside aims at these and their parents).
 MARKER_PLACES = [Path(p) for p in ("/", "/tmp", "/work", "/autograder", "/autograder/results", "/results")] + [
     REPO, REPO / "build", REPO / "source", REPO / "autograder", REPO / "autograder" / "suites",
-    REPO / "autograder" / "suites" / A1.assignment, REPO / "autograder" / "suites" / A2_TORCH.assignment]
+    REPO / "autograder" / "suites" / A1.assignment, REPO / "autograder" / "suites" / A2_TORCH.assignment,
+    REPO / "autograder" / "suites" / A3_CAPTION.assignment]
 
 
 # ---- the world ------------------------------------------------------------------------
@@ -429,7 +438,12 @@ def torch_batch():
     yield from batch_fixture("bwrap", [h.kind for h in TORCH_HOSTILE_KINDS], A2_TORCH)
 
 
-@pytest.fixture(params=["bwrap", "rlimits", "torch"])
+@pytest.fixture(scope="module")
+def caption_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in CAPTION_HOSTILE_KINDS], A3_CAPTION)
+
+
+@pytest.fixture(params=["bwrap", "rlimits", "torch", "caption"])
 def batch(request):
     return request.getfixturevalue(f"{request.param}_batch")
 
@@ -483,7 +497,7 @@ def test_correct_submission_scores_as_when_graded_alone(batch):
 # ---- each hostile kind ---------------------------------------------------------------------
 
 CASES = ([("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
-         + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS])
+         + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS] + [("caption", h.kind) for h in CAPTION_HOSTILE_KINDS])
 
 
 @pytest.mark.parametrize("isolation, kind", CASES, ids=[f"{i}-{k}" for i, k in CASES])
