@@ -6,7 +6,10 @@
 Shapes: N sequences in a minibatch, T time steps, D input size, H hidden size,
 V vocabulary size, M output size. A backward function returns the gradient
 with respect to every array input of its forward function, each with the
-shape of that input.
+shape of that input. A cache is yours to design: arrays, numbers, and tuples,
+lists and dicts of them (dicts with str keys: the grader hands a cache back to
+your backward function by value, and cannot send a dict keyed by int; use a
+list indexed by t instead).
 
 Vanilla RNN (tanh):  h_t = tanh(x_t Wx + h_{t-1} Wh + b)
 LSTM: a = x_t Wx + h_{t-1} Wh + b of shape (N, 4H), cut into four blocks of H
@@ -91,7 +94,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     ### BEGIN SOLUTION
     N, T, _ = x.shape
     H = h0.shape[1]
-    h = np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
+    h = np.zeros((N, T, H), dtype=h0.dtype)
     step_caches = []
     prev_h = h0
     for t in range(T):
@@ -298,8 +301,8 @@ def lstm_forward(x, h0, Wx, Wh, b):
     ### BEGIN SOLUTION
     N, T, _ = x.shape
     H = h0.shape[1]
-    h = np.zeros((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))
-    prev_h, prev_c = h0, np.zeros_like(h0)
+    h = np.zeros((N, T, H), dtype=h0.dtype)
+    prev_h, prev_c = h0, np.zeros(h0.shape, dtype=h0.dtype)
     step_caches = []
     for t in range(T):
         prev_h, prev_c, step_cache = lstm_step_forward(x[:, t], prev_h, prev_c, Wx, Wh, b)

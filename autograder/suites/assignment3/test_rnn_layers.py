@@ -194,18 +194,20 @@ def test_rnn_step_backward_numerical_gradient(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_rnn_forward_formula(student, rng):
-    """h[:, t] is the step's output after reading x[:, t], starting from h0 (not included in h)."""
+    """h[:, t] is the step's output after reading x[:, t], starting from h0 (not included in h); or
+    what your rnn_step_forward gives chained over the steps."""
     x, h0, Wx, Wh, b = rnn_problem(rng, 2, 3, 4, 5)
     h, _ = sequence_forward(student, x, h0, Wx, Wh, b)
     with case("rnn_forward with N = 2, T = 3, D = 4, H = 5"):
-        assert_close(h, rnn_by_formula(x, h0, Wx, Wh, b), "h")
+        assert_one_of(h, [rnn_by_formula(x, h0, Wx, Wh, b), own_chained_forward(student, x, h0, Wx, Wh, b)], "h")
 
 
 @pytest.mark.public
 @pytest.mark.points(2)
 def test_rnn_backward_numerical_gradient(student, rng):
     """Against numerical gradients of the documented RNN (written out here), with the cache of your
-    rnn_forward, where that forward pass gives the documented output."""
+    rnn_forward, where that forward pass gives the documented output; or what your
+    rnn_step_backward gives chained over the steps."""
     x, h0, Wx, Wh, b = rnn_problem(rng, 2, 6, 3, 5)
     h, cache = sequence_forward(student, x, h0, Wx, Wh, b)
     dh = rng.standard_normal(h.shape)
@@ -213,6 +215,9 @@ def test_rnn_backward_numerical_gradient(student, rng):
     grads = sequence_backward(student, dh, cache, [a.shape for a in args])
     if not agrees(h, rnn_by_formula(*args)):
         return
+    yours = own_chained_backward(student, *args, dh)
+    if yours is not None and agrees(tuple(grads), yours):
+        return  # your rnn_step_backward chained: its own tests judge it
     with case("rnn_backward vs the numerical gradient of the RNN, N = 2, T = 6, D = 3, H = 5"):
         for index, (name, got) in enumerate(zip(SEQUENCE_GRADS, grads)):
             def f(value, index=index):
@@ -237,13 +242,17 @@ def test_word_embedding_forward_rows(student, rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_word_embedding_backward_repeated_words(student, rng):
-    """A word used several times gets the sum of its gradients; an unused word gets zeros."""
+    """A word used several times gets the sum of its gradients; an unused word gets zeros (with the
+    cache of your word_embedding_forward, where it gives the right output)."""
     W = rng.standard_normal((5, 3))
     x = np.array([[0, 3, 1, 3], [3, 0, 1, 0]])  # words 2 and 4 never occur
-    _, cache = unpack(student.function(MOD, "word_embedding_forward")(x, W), ["out", "cache"],
-                      "word_embedding_forward")
+    out, cache = unpack(student.function(MOD, "word_embedding_forward")(x, W), ["out", "cache"],
+                        "word_embedding_forward")
     dout = rng.standard_normal((2, 4, 3))
     dW = student.function(MOD, "word_embedding_backward")(dout, cache)
+    assert_array(dW, "dW from word_embedding_backward", W.shape)
+    if not agrees(out, W[x]):
+        return  # with the cache of a wrong forward pass; the forward pass's tests judge it
     expected = np.zeros_like(W)
     for n in range(2):
         for t in range(4):
