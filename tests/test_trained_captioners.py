@@ -248,13 +248,17 @@ def test_the_reference_captioners_earn_every_tier(graded_alone):
 
 @pytest.mark.slow
 @slow_suite
-@pytest.mark.parametrize("hostile", ["nan", "missing", "pickle"])
+@pytest.mark.parametrize("hostile", ["untrained", "nan", "missing", "pickle"])
 def test_a_bad_rnn_file_fails_only_its_own_tests(tmp_path, graded_alone, hostile):
-    if hostile == "nan":
+    if hostile in ("untrained", "nan"):
         with np.load(ARTIFACTS / RNN, allow_pickle=False) as saved:
             arrays = {key: saved[key] for key in saved.files}
-        arrays["Wh"] = arrays["Wh"].copy()
-        arrays["Wh"][0, 0] = np.nan
+        if hostile == "untrained":  # well formed, every tier out of reach
+            rng = np.random.default_rng(0)
+            arrays.update({key: 0.01 * rng.standard_normal(arrays[key].shape) for key in suite.PARAMS})
+        else:
+            arrays["Wh"] = arrays["Wh"].copy()
+            arrays["Wh"][0, 0] = np.nan
         bad = tmp_path / "bad.npz"
         np.savez(bad, **arrays)
         content = bad.read_bytes()
