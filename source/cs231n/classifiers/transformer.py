@@ -75,9 +75,9 @@ class CaptioningTransformer(nn.Module):
         # torch.tril helps); run self.transformer and score every position with
         # self.output.
         ### BEGIN SOLUTION
+        causal = torch.tril(torch.ones(T, T, device=captions.device))
         words = self.positional_encoding(self.embedding(captions))
         memory = self.visual_projection(features).unsqueeze(1)
-        causal = torch.tril(torch.ones(T, T, device=captions.device))
         scores = self.output(self.transformer(words, memory, tgt_mask=causal))
         ### END SOLUTION
         return scores
