@@ -82,3 +82,40 @@ def names_right_digits(captions, digits_present):
     right = [bool(named) and named <= present
              for named, present in ((digits_named(c), p) for c, p in zip(captions, digits_present))]
     return float(np.mean(right))
+
+
+def evaluate_captioner(model, split="val", max_length=16, data=None):
+    """Greedy captions of every image of `split` by `model`, scored.
+
+    Inputs:
+    - model: anything with sample(features (M, D), max_length) -> (M, max_length)
+      word indices (CaptioningRNN, CaptioningTransformer)
+    - split: "train" or "val"
+    - max_length: words sampled per image
+    - data: load_coco_data()'s dict (default: loaded here, from captioning_dir())
+
+    Returns a dict: "bleu4" (float in [0, 100]), "names_right_digits" (float in
+    [0, 1]; None for data without captioning_scenes' object lists, as COCO) and
+    "captions" (list of M str).
+    """
+    import os
+
+    if data is None:
+        from .coco_utils import load_coco_data
+        data = load_coco_data()
+    captions = decode_captions(model.sample(data[f"{split}_features"], max_length=max_length), data["idx_to_word"])
+    return {"bleu4": bleu4(captions, references_by_image(data, split)),
+            "names_right_digits": (names_right_digits(captions, load_digits_present(split))
+                                   if os.path.isfile(os.path.join(captioning_dir(), "scenes_objects.h5")) else None),
+            "captions": captions}
+
+
+def vocabulary_and_feature_size():
+    """What a captioning model of the dataset in captioning_dir() is built with (for the grader).
+
+    Returns a dict: "word_to_idx" (dict str -> int, V words) and "feature_dim"
+    (int D, the size of load_coco_data's PCA features).
+    """
+    from .coco_utils import load_coco_data
+    data = load_coco_data()
+    return {"word_to_idx": data["word_to_idx"], "feature_dim": int(data["val_features"].shape[1])}

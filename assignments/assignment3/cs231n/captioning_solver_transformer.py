@@ -1,7 +1,7 @@
 """Trains a CaptioningTransformer on captioning data (given code).
 
     solver = CaptioningSolverTransformer(model, data, idx_to_word, num_epochs=2, batch_size=50,
-                                         learning_rate=1e-3)
+                                         learning_rate=1e-3, lr_decay=0.5)
     solver.train()
     plt.plot(solver.loss_history)
 """
@@ -27,15 +27,18 @@ class CaptioningSolverTransformer:
 
     Each step samples a minibatch with sample_coco_minibatch (np.random: seed it
     to repeat a run); the model reads caption[:, :-1] and is scored on
-    caption[:, 1:]. loss_history holds every step's loss.
+    caption[:, 1:]. loss_history holds every step's loss. After each epoch the
+    learning rate is multiplied by lr_decay (1.0: constant).
     """
 
     def __init__(self, model, data, idx_to_word, num_epochs=10, batch_size=100, learning_rate=1e-3,
-                 print_every=10, verbose=True, device="cpu"):
+                 lr_decay=1.0, print_every=10, verbose=True, device="cpu"):
         self.model, self.data, self.idx_to_word = model, data, idx_to_word
         self.num_epochs, self.batch_size, self.learning_rate = num_epochs, batch_size, learning_rate
+        self.lr_decay = lr_decay
         self.print_every, self.verbose, self.device = print_every, verbose, device
         self.optim = torch.optim.Adam(self.model.parameters(), learning_rate)
+        self.schedule = torch.optim.lr_scheduler.ExponentialLR(self.optim, gamma=lr_decay)
         self.loss_history = []
 
     def _step(self):
@@ -58,4 +61,6 @@ class CaptioningSolverTransformer:
             self._step()
             if self.verbose and t % self.print_every == 0:
                 print(f"(Iteration {t + 1} / {total}) loss: {self.loss_history[-1]:f}")
+            if (t + 1) % steps_per_epoch == 0:
+                self.schedule.step()
         self.model.eval()

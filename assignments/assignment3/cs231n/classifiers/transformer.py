@@ -33,6 +33,9 @@ class CaptioningTransformer(nn.Module):
         super().__init__()
         vocab_size = len(word_to_idx)
         self.vocab_size = vocab_size
+        # the sizes, kept so that a trained model can be saved with them and built again
+        self.input_dim, self.wordvec_dim, self.max_length = input_dim, wordvec_dim, max_length
+        self.num_heads, self.num_layers = num_heads, num_layers
         self._null = word_to_idx["<NULL>"]
         self._start = word_to_idx.get("<START>", None)
         self._end = word_to_idx.get("<END>", None)
