@@ -82,15 +82,21 @@ def tensor(values):
     return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
 
 
-def check_loss(student, name, inputs, expected, grads, what):
-    """The student's loss `name` on float64 `inputs`: its value and its gradients."""
-    f = student.function(MOD, name)
-    value, got_grads = f.grad(*[tensor(x) for x in inputs], wrt=tuple(range(len(inputs))))
+def scalar(value, name):
+    """`value`, checked to be a scalar tensor (shape ())."""
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         raise CheckFailed(f"{name} should return a scalar tensor; it returned {describe(value)}")
     if value.dim() != 0:
         raise CheckFailed(f"{name} returned a tensor of shape {tuple(value.shape)}; it should be a scalar "
                           "(shape ()): average over the images")
+    return value
+
+
+def check_loss(student, name, inputs, expected, grads, what):
+    """The student's loss `name` on float64 `inputs`: its value and its gradients."""
+    f = student.function(MOD, name)
+    value, got_grads = f.grad(*[tensor(x) for x in inputs], wrt=tuple(range(len(inputs))))
+    scalar(value, name)
     assert_scalar_close(value, expected, f"the loss from {name}", LOSS_TOL)
     for x, got, want, arg in zip(inputs, got_grads, grads, what):
         assert_close(got, tensor(want), f"the gradient of {name}'s loss with respect to {arg}", 1e-7)
@@ -106,14 +112,15 @@ def loss_cases(rng):
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_gan_losses_at_zero_logits(student):
-    """Logits 0 mean probability 1/2: each cross-entropy term is log 2."""
-    real, fake = np.zeros((4, 1)), np.zeros((6, 1))
+    """Logits 0 mean probability 1/2: each cross-entropy term is log 2. (Values only: at exactly 0 a
+    formula with max(s, 0) or |s| has a kink, where autograd's gradient is a matter of convention.)"""
+    real, fake = torch.zeros(4, 1, dtype=torch.float64), torch.zeros(6, 1, dtype=torch.float64)
     with case("discriminator_loss with all logits 0 (the loss should be 2 log 2)"):
-        check_loss(student, "discriminator_loss", (real, fake), *expected_discriminator_loss(real, fake)[:1],
-                   expected_discriminator_loss(real, fake)[1:], ("logits_real", "logits_fake"))
+        loss = student.function(MOD, "discriminator_loss")(real, fake)
+        assert_scalar_close(scalar(loss, "discriminator_loss"), 2 * math.log(2), "the loss", LOSS_TOL)
     with case("generator_loss with all logits 0 (the loss should be log 2)"):
-        loss, grad = expected_generator_loss(fake)
-        check_loss(student, "generator_loss", (fake,), loss, (grad,), ("logits_fake",))
+        loss = student.function(MOD, "generator_loss")(fake)
+        assert_scalar_close(scalar(loss, "generator_loss"), math.log(2), "the loss", LOSS_TOL)
 
 
 @pytest.mark.public
