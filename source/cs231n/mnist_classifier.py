@@ -47,12 +47,13 @@ def state_arrays(model):
     return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
 
 
-def load_classifier(path=WEIGHTS):
-    """The judge with the weights of the .npz file `path`, in eval mode.
+def load_classifier(path=None):
+    """The judge with the weights of the .npz file `path` (default: WEIGHTS), in eval mode.
 
     Raises FileNotFoundError if the file is missing, ValueError if it does not
     hold exactly the judge's arrays with their shapes.
     """
+    path = WEIGHTS if path is None else path
     model = MNISTClassifier()
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     with np.load(path, allow_pickle=False) as saved:
