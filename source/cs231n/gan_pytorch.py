@@ -16,6 +16,11 @@ score: large means "real") per image, a tensor of shape (N, 1).
 
 The training loop `run_a_gan`, the layers `Flatten` and `Unflatten`,
 `initialize_weights` and `show_images` are given.
+
+The grader checks each network by its outputs for given weights: it loads
+them in the order your network creates its parameters, so create the layers
+in the order the docstring lists them (any modules will do: nn.Sequential,
+a class of your own, torch's nn.Flatten).
 """
 import numpy as np
 import torch
@@ -181,7 +186,8 @@ def generator_loss(logits_fake):
 
 
 def get_optimizer(model):
-    """An Adam optimizer for all of `model`'s parameters: learning rate 1e-3, betas (0.5, 0.999).
+    """An Adam optimizer for all of `model`'s parameters: learning rate 1e-3, betas (0.5, 0.999),
+    no weight decay.
 
     Inputs:
     - model: an nn.Module.

@@ -98,7 +98,7 @@ def check_loss(student, name, inputs, expected, grads, what):
     value, got_grads = f.grad(*[tensor(x) for x in inputs], wrt=tuple(range(len(inputs))))
     scalar(value, name)
     assert_scalar_close(value, expected, f"the loss from {name}", LOSS_TOL)
-    for x, got, want, arg in zip(inputs, got_grads, grads, what):
+    for got, want, arg in zip(got_grads, grads, what):
         assert_close(got, tensor(want), f"the gradient of {name}'s loss with respect to {arg}", 1e-7)
 
 
@@ -260,9 +260,8 @@ def run_with_parameters(net, what, x):
     return out.detach().double().numpy(), {k: tuple(v.shape) for k, v in grads.items()}
 
 
-def input_for(name, rng, n, width):
-    if name.endswith("generator"):
-        return torch.from_numpy(rng.uniform(-1, 1, (n, width)).astype(np.float32))
+def input_for(rng, n, width):
+    """(n, width) float32 values in [-1, 1): noise for a generator, preprocessed images for a discriminator."""
     return torch.from_numpy(rng.uniform(-1, 1, (n, width)).astype(np.float32))
 
 
@@ -276,7 +275,7 @@ def test_network_output_shape_and_parameter_count(student, rng, name):
     net = build(student, name, *args)
     what = f"the network from {call} on a batch of shape ({n}, {width})"
     with case(what):
-        out, shapes = run_with_parameters(net, what, input_for(name, rng, n, width))
+        out, shapes = run_with_parameters(net, what, input_for(rng, n, width))
     if out.shape != (n, out_width):
         raise CheckFailed(f"{what} returned shape {out.shape}; expected ({n}, {out_width})")
     if out_width == IMAGE_SIZE and (out.min() < -1 or out.max() > 1):
@@ -293,7 +292,7 @@ def test_network_output_shape_and_parameter_count(student, rng, name):
 @pytest.mark.parametrize("name", ["discriminator", "generator"])
 def test_network_seed_gives_same_weights(student, rng, name):
     args, width, _ = BUILDERS[name]
-    x = input_for(name, rng, 3, width)
+    x = input_for(rng, 3, width)
     outs = [build(student, name, *args, seed).call("forward", x) for seed in (5, 5, 6)]
     for out in outs:
         if not isinstance(out, torch.Tensor):
@@ -331,7 +330,7 @@ def test_network_matches_architecture_by_value(student, reference, rng, name):
         width = 7
     call = f"{name}({', '.join(map(str, args))})"
     for n in (2, 6):
-        x = input_for(name, rng, n, width).double()
+        x = input_for(rng, n, width).double()
         ref = build(reference, name, *args)
         ref.call("double")
         _, ref_shapes = run_with_parameters(ref, name, x)
