@@ -22,6 +22,7 @@ from pathlib import Path
 
 # name -> module: add one line per model.
 MODELS = {
+    "mnist_classifier": "models.mnist_classifier",
 }
 
 

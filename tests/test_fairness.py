@@ -240,8 +240,8 @@ def write_release(assignment, dest):
 
 
 def write_reference(assignment, suites, dest):
-    """source/cs231n and the course's manifests, with `assignment`'s suites cut to `suites`
-    (and its [samples] left out)."""
+    """source/cs231n, the course's manifests and shipped files, with `assignment`'s suites cut
+    to `suites` (and its [samples] left out)."""
     shutil.copytree(ROOTS.source / "cs231n", dest / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOTS.source / "course.toml", dest / "course.toml")
     for path in ROOTS.source.glob("*/assignment.toml"):
@@ -254,6 +254,12 @@ def write_reference(assignment, suites, dest):
             text = re.sub(r"(?ms)^\[samples\].*?(?=^\[|\Z)", "", text)
         (dest / path.parent.name).mkdir(parents=True, exist_ok=True)
         (dest / path.parent.name / "assignment.toml").write_text(text, encoding="utf-8")
+        # The files the course ships (trained weights): the manifest requires them, and the
+        # grader reads its own copy (the shipped_path fixture).
+        for shipped in load_manifest(ROOTS, path.parent.name).shipped_files:
+            target = dest / path.parent.name / shipped
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path.parent / shipped, target)
     return dest
 
 
