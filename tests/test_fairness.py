@@ -42,6 +42,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading import grade_batch
+from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_reference
 from course import Roots, load_course, load_manifest
 from course.regions import find_regions
@@ -239,30 +240,6 @@ def write_release(assignment, dest):
         target.write_text(release_module(module, manifest, ROOTS, course).text, encoding="utf-8")
 
 
-def write_reference(assignment, suites, dest):
-    """source/cs231n, the course's manifests and shipped files, with `assignment`'s suites cut
-    to `suites` (and its [samples] left out)."""
-    shutil.copytree(ROOTS.source / "cs231n", dest / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOTS.source / "course.toml", dest / "course.toml")
-    for path in ROOTS.source.glob("*/assignment.toml"):
-        text = path.read_text(encoding="utf-8")
-        if path.parent.name == assignment:
-            listed = "suites = " + json.dumps(list(suites))
-            text, count = re.subn(r"(?ms)^suites\s*=\s*\[.*?\]", lambda _: listed, text)
-            assert count == 1, f"{path} has no `suites = [...]`"
-            # [samples] names suites of the whole assignment; it is only the demo's business.
-            text = re.sub(r"(?ms)^\[samples\].*?(?=^\[|\Z)", "", text)
-        (dest / path.parent.name).mkdir(parents=True, exist_ok=True)
-        (dest / path.parent.name / "assignment.toml").write_text(text, encoding="utf-8")
-        # The files the course ships (trained weights): the manifest requires them, and the
-        # grader reads its own copy (the shipped_path fixture).
-        for shipped in load_manifest(ROOTS, path.parent.name).shipped_files:
-            target = dest / path.parent.name / shipped
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path.parent / shipped, target)
-    return dest
-
-
 def data_missing(assignment):
     from data.prepare import missing_reason
     return next((reason for name in load_manifest(ROOTS, assignment).datasets
@@ -289,7 +266,7 @@ def graded(tmp_path_factory):
             batches.setdefault(scopes[variant.name], []).append(variant)
         for number, (suites, variants) in enumerate(sorted(batches.items())):
             work = root / f"{assignment}-{number}"
-            reference = write_reference(assignment, suites, work / "reference")
+            reference = write_scoped_reference(work / "reference", assignment, suites)
             for variant in variants:
                 submission = work / "submissions" / variant.name
                 shutil.copytree(good, submission)

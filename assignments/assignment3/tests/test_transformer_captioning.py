@@ -11,7 +11,6 @@ from autograder.testkit import CheckFailed, as_numpy, assert_array, assert_close
 
 MOD = "cs231n.classifiers.transformer"
 TOL = 1e-4   # float32 through two decoder layers; only the summation order may differ
-FEATURE_SCALE = 1.0
 
 
 def vocabulary(V):
@@ -64,7 +63,7 @@ def built(code, rng, D, W, V, H, num_layers, max_length=20, weights=None):
 
 def inputs(rng, N, T, D, V):
     """Features (N, D) float32 and captions (N, T) int64 starting with <START>, some ending in <NULL> padding."""
-    features = torch.from_numpy((FEATURE_SCALE * rng.standard_normal((N, D))).astype(np.float32))
+    features = torch.from_numpy(rng.standard_normal((N, D)).astype(np.float32))
     captions = rng.integers(3, V, size=(N, T))
     captions[:, 0] = 1
     if T > 3:
