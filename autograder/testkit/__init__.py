@@ -22,6 +22,10 @@ for the student; values may be NumPy arrays or torch tensors.
 `assert_l2_regularization` checks a loss's L2 term alone, by difference, and
 names the convention it found.
 
+A composed function may match what the student's own parts give
+(`own`, `assert_one_of`; see own_parts.py), so that one mistake is charged
+once; gradients are compared with numerical ones by `assert_matches_numerical`.
+
 Files a notebook saved (trained models) are read with `load_saved_arrays`,
 which refuses links, non-.npz files, oversized files and pickles.
 """
@@ -30,6 +34,7 @@ from .checks import (CheckFailed, as_numpy, assert_array, assert_close, assert_e
                      assert_scalar_close, case, describe, is_tensor, numerical_gradient, rel_error, unpack)
 from .code import Call, Code, InProcessCode, Remote, StudentCodeError, StudentCrash, StudentTimeout
 from .compare import assert_matches, call_both, compare
+from .own_parts import agrees, assert_matches_numerical, assert_one_of, matches_numerical, own
 from .regularization import assert_l2_regularization
 from .seeds import seed_for
 from .source import class_methods, parse_module, require_defined_in_class_body
@@ -39,4 +44,5 @@ __all__ = [
     "assert_scalar_close", "case", "describe", "is_tensor", "numerical_gradient", "rel_error", "unpack",
     "Call", "Code", "InProcessCode", "Remote", "StudentCodeError", "StudentCrash", "StudentTimeout",
     "assert_l2_regularization", "assert_matches", "call_both", "compare", "load_saved_arrays", "seed_for",
+    "agrees", "assert_matches_numerical", "assert_one_of", "matches_numerical", "own",
 ]

@@ -6,30 +6,13 @@ these and the hidden tests counted in hidden_tests.json.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_matches, assert_scalar_close,
-                                case, describe, numerical_gradient, unpack)
+from autograder.testkit import (CheckFailed, agrees, assert_array, assert_one_of, assert_scalar_close, case,
+                                describe, matches_numerical, numerical_gradient, own, unpack)
 
 MOD = "cs231n.classifiers.rnn"
 LAYERS = "cs231n.rnn_layers"
 GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
 PARAM_ORDER = ["W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab"]
-
-
-def agrees(got, expected, tol=1e-6):
-    """Whether `got` matches `expected` (numbers, arrays, dicts of them), without failing."""
-    try:
-        assert_matches(got, expected, "value", tol)
-    except CheckFailed:
-        return False
-    return True
-
-
-def own(compute):
-    """compute(), or None where the student's own layers raise or return malformed values."""
-    try:
-        return compute()
-    except (StudentCodeError, CheckFailed, TypeError, ValueError, IndexError, KeyError):
-        return None
 
 
 def vocabulary(words):
@@ -165,15 +148,6 @@ def sequence_by_formula(cell, x, h0, Wx, Wh, b):
         h, c = step_by_formula(cell, x[:, t], h, c, Wx, Wh, b)
         states.append(h)
     return np.stack(states, axis=1)
-
-
-def matches_numerical(got, numerical):
-    """Whether an analytic gradient matches a numerical one, relative to its largest entries."""
-    got = np.asarray(got, dtype=np.float64)
-    if got.shape != numerical.shape or not np.all(np.isfinite(got)):
-        return False
-    scale = max(1e-8, float(np.max(np.abs(got), initial=0) + np.max(np.abs(numerical), initial=0)))
-    return float(np.max(np.abs(got - numerical), initial=0)) / scale <= GRAD_TOL
 
 
 def own_layers_are_wrong(student, cell, rng, uses):

@@ -18,60 +18,10 @@ gates.
 import numpy as np
 import pytest
 
-from autograder.testkit import (CheckFailed, StudentCodeError, assert_array, assert_close, assert_matches, case,
-                                numerical_gradient, unpack)
+from autograder.testkit import (agrees, assert_array, assert_close, assert_matches_numerical, assert_one_of,
+                                case, matches_numerical, numerical_gradient, own, unpack)
 
 MOD = "cs231n.rnn_layers"
-GRAD_TOL = 1e-6  # numerical vs analytic, relative to the largest entries
-
-
-def assert_matches_numerical(got, numerical, name, tol=GRAD_TOL):
-    """An analytic gradient against a numerical one, the error measured relative to the gradient's
-    largest entries (an entry near 0 has no meaningful relative error of its own)."""
-    assert_array(got, name, numerical.shape)
-    if not np.all(np.isfinite(got)):
-        raise CheckFailed(f"{name} contains nan or inf values")
-    scale = max(1e-8, float(np.max(np.abs(got), initial=0) + np.max(np.abs(numerical), initial=0)))
-    error = float(np.max(np.abs(got - numerical), initial=0)) / scale
-    if not error <= tol:
-        raise CheckFailed(f"{name} differs from the numerical gradient: largest difference {error:.2g} "
-                          f"relative to the largest entries (allowed {tol:.0e})")
-
-
-def agrees(got, expected, tol=1e-6):
-    """Whether `got` matches `expected` (arrays, or tuples of them), without failing."""
-    try:
-        assert_matches(got, expected, "value", tol)
-    except CheckFailed:
-        return False
-    return True
-
-
-def own(compute):
-    """compute(), or None where the student's own functions raise or return malformed values."""
-    try:
-        return compute()
-    except (StudentCodeError, CheckFailed, TypeError, ValueError, IndexError, KeyError):
-        return None
-
-
-def assert_one_of(got, candidates, name):
-    """`got` must match the first candidate (the correct value) or one of the others (what the
-    student's own parts give; None where they could not be computed); the message is the
-    comparison with the correct value."""
-    for candidate in candidates[1:]:
-        if candidate is not None and agrees(got, candidate):
-            return
-    assert_matches(got, candidates[0], name)
-
-
-def matches_numerical(got, numerical):
-    """Whether assert_matches_numerical passes, without failing."""
-    try:
-        assert_matches_numerical(got, numerical, "value")
-    except CheckFailed:
-        return False
-    return True
 
 
 def own_step_backward_is_wrong(student, rng):
