@@ -236,12 +236,17 @@ def test_run_autograder_leaves_no_state_for_the_next_submission(gradescope_root,
     assert_outcome("state_steal", stolen, reference_at_rlimits)
 
 
-def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tmp_path):
-    """Assignment 2 (student PyTorch code, torch preloaded in the worker, the saved network's
-    forward pass in the sandbox): Gradescope's runner at rlimits, as on Gradescope, gives the
-    reference the scores make grade's path gives it, full marks."""
+# name: a suite running the student's torch code in the sandbox
+TORCH_ASSIGNMENTS = {"assignment2": "test_pytorch.py", "assignment3": "test_transformer_layers.py"}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_ASSIGNMENTS))
+def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tmp_path, name):
+    """Assignments 2 and 3 (student PyTorch code, torch preloaded in the worker; assignment 2's
+    saved network's forward pass in the sandbox, assignment 3's saved captioners loaded into the
+    reference by the grader, with the captioning scenes): Gradescope's runner at rlimits, as on
+    Gradescope, gives the reference the scores make grade's path gives it, full marks."""
     from autograder.samples import build_reference
-    name = "assignment2"
     bundle = build_bundle(name, tmp_path / f"{name}.zip").path
     root = make_gradescope_root(bundle)
     try:
@@ -254,7 +259,7 @@ def test_torch_assignment_through_run_autograder_scores_like_grade_submission(tm
     direct = grade_submission(name, reference, tmp_path / "out", isolation="rlimits")
     assert scores(via_gradescope) == scores(direct)
     assert via_gradescope["score"] == direct["extra_data"]["max_score"] > 0
-    assert any(t["name"].startswith("test_pytorch.py::") and t["score"] > 0 for t in via_gradescope["tests"])
+    assert any(t["name"].startswith(f"{TORCH_ASSIGNMENTS[name]}::") and t["score"] > 0 for t in via_gradescope["tests"])
 
 
 # Instructor tools the bundle carries but run_autograder never runs: their imports (torch for the
