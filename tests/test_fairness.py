@@ -27,7 +27,8 @@ reference submission's artifacts. Then:
   has at least three correct variants and at least one mistake, and every
   variant rewrites exactly the functions it declares.
 
-Run (about 3-4 minutes on the shared 2-core machine):
+Run (about 3-4 minutes on the shared 2-core machine; `-k assignment3` grades only the
+variants it selects):
 
     .venv/bin/python -m pytest tests/test_fairness.py -v
 """
@@ -246,14 +247,23 @@ def data_missing(assignment):
                  if (reason := missing_reason(name))), None)
 
 
+def selected_variants(session):
+    """The variants whose tests this run selected (all of them without -k): `-k assignment3`
+    grades assignment 3's corpus only, not every assignment's."""
+    names = {item.callspec.params["variant"].name for item in session.items
+             if hasattr(item, "callspec") and isinstance(item.callspec.params.get("variant"), Variant)}
+    return [v for v in VARIANTS if v.name in names]
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """{variant name: results.json} for every variant, and the suites it was graded on."""
+def graded(tmp_path_factory, request):
+    """{variant name: results.json} for every selected variant, and the suites it was graded on."""
     if not VARIANTS:
         pytest.skip("the corpus is empty")
+    wanted = selected_variants(request.session)
     root = tmp_path_factory.mktemp("fairness")
     results, scopes, started = {}, {}, time.monotonic()
-    for assignment in sorted({v.assignment for v in VARIANTS}):
+    for assignment in sorted({v.assignment for v in wanted}):
         reason = data_missing(assignment)
         if reason:
             pytest.skip(reason)
@@ -261,7 +271,7 @@ def graded(tmp_path_factory):
         write_release(assignment, root / "release")
         good = build_reference(assignment, root / "good" / assignment)
         batches = {}
-        for variant in (v for v in VARIANTS if v.assignment == assignment):
+        for variant in (v for v in wanted if v.assignment == assignment):
             scopes[variant.name] = suites_naming(manifest, variant.module)
             batches.setdefault(scopes[variant.name], []).append(variant)
         for number, (suites, variants) in enumerate(sorted(batches.items())):
