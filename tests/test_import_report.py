@@ -73,10 +73,11 @@ def test_grading_reports_import_failures_once_at_the_top(tmp_path):
         pytest.skip(missing_reason("cifar10_heldout"))
     from autograder.grading import grade_submission
     from autograder.samples import build_reference
-    from tests.test_fairness import ROOTS, write_reference, write_release
+    from autograder.grading.scoped_reference import write_scoped_reference
+    from tests.test_fairness import ROOTS, write_release
     write_release("assignment1", tmp_path / "release")
-    reference = write_reference("assignment1", ["test_knn.py", "test_linear_svm.py", "test_linear_classifier.py"],
-                                tmp_path / "reference")
+    reference = write_scoped_reference(tmp_path / "reference", "assignment1",
+                                       ["test_knn.py", "test_linear_svm.py", "test_linear_classifier.py"])
     good = build_reference("assignment1", tmp_path / "submission")
     for module, line in [(KNN, "from past.builtins import xrange"),
                          ("cs231n/classifiers/linear_svm.py", "from scipy.special import logsumexp")]:
