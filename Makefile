@@ -82,8 +82,10 @@ demo: venv data
 	$(PY) -m autograder grade --assignment $(ASSIGNMENT) --submissions $(DEMO_OUT)/submissions \
 	    --out $(DEMO_OUT)/graded --jobs $(JOBS) --isolation $(ISOLATION) --gradebook $(DEMO_OUT)/gradebook.sqlite
 
+# One BLAS thread per kernel: on a loaded 2-core machine the default threads made one LSTM loss
+# take 7.5 s instead of 1.0 s (docs/ASSIGNMENT3_RNN.md); the smoke test sets the same.
 notebooks: venv data
-	$(PY) -m release.execute $(ASSIGNMENT)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m release.execute $(ASSIGNMENT)
 
 # Every notebook of ASSIGNMENT in a smoke run (few steps, little data; what CI checks).
 notebooks-smoke: venv data

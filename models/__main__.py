@@ -33,6 +33,7 @@ def _write_atomically(path, data):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
+    os.chmod(tmp, 0o644)   # mkstemp's 0600 would make the shipped record unreadable to others
     os.replace(tmp, path)
 
 

@@ -47,6 +47,8 @@ def test_train_writes_weights_checksum_and_record_then_check_passes(toy):
     assert json.loads((weights.parent / "toy.npz.json").read_text())["command"] == "python -m models train toy"
     assert (weights.parent / "toy.npz.sha256").read_text() == f"{cli.sha256_of(weights)}  toy.npz\n"
     assert cli.problems("toy", toy) == []
+    for path in (weights, weights.parent / "toy.npz.json", weights.parent / "toy.npz.sha256"):
+        assert path.stat().st_mode & 0o044 == 0o044, f"{path.name} is not readable by others"
 
 
 def test_check_names_a_damaged_missing_or_unchecksummed_file_and_the_fix(toy):
