@@ -63,6 +63,27 @@ def test_tensors_the_wire_cannot_carry_are_refused_with_a_reason(tensor, message
         wire.encode(tensor, [])
 
 
+def test_a_dict_keyed_by_ints_crosses_as_a_handle_and_comes_back_whole(tmp_path):
+    """A student's cache {t: ...} cannot cross by value (JSON keys are strings): a result keeps
+    it on the student's side as a handle, and the next call receives the dict itself."""
+    with pytest.raises(wire.WireError, match="only dicts with str keys"):
+        wire.encode({0: np.zeros(2)}, [])
+    code = toy_code(tmp_path, "int_cache", INT_CACHE)
+    out, cache = code.function("toypkg.ops", "forward")(np.arange(3.0))
+    assert np.array_equal(out, [0.0, 2.0, 4.0]) and not isinstance(cache, dict)
+    assert np.array_equal(code.function("toypkg.ops", "backward")(np.ones(3), cache), [2.0, 2.0, 2.0])
+
+
+INT_CACHE = """
+def forward(x):
+    return x * 2, {t: x[t] for t in range(len(x))}
+
+def backward(dout, cache):
+    assert type(cache) is dict and sorted(cache) == list(range(len(dout)))
+    return dout * 2 + sum(cache.values()) * 0
+"""
+
+
 def test_a_handle_type_name_that_is_not_an_identifier_is_not_shown():
     assert wire.Handle(1, "Net").type_name == "Net"
     assert wire.Handle(1, "✓ (2 / 2)\n**Score**").type_name == "object"
