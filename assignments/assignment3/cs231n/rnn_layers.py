@@ -6,10 +6,8 @@
 Shapes: N sequences in a minibatch, T time steps, D input size, H hidden size,
 V vocabulary size, M output size. A backward function returns the gradient
 with respect to every array input of its forward function, each with the
-shape of that input. A cache is yours to design: arrays, numbers, and tuples,
-lists and dicts of them (dicts with str keys: the grader hands a cache back to
-your backward function by value, and cannot send a dict keyed by int; use a
-list indexed by t instead).
+shape of that input. A cache is yours to design (arrays, numbers, tuples,
+lists or dicts of them): the grader hands it back to your backward function.
 
 Vanilla RNN (tanh):  h_t = tanh(x_t Wx + h_{t-1} Wh + b)
 LSTM: a = x_t Wx + h_{t-1} Wh + b of shape (N, 4H), cut into four blocks of H

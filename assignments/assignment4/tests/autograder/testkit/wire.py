@@ -10,7 +10,7 @@ of numeric or bool dtype, NumPy scalars (sent as 0-d arrays), PyTorch tensors
 (dense, on the CPU, of a dtype NumPy has; sent as their values, detached, and
 received as plain CPU tensors of the same dtype and shape), and lists, tuples
 and dicts (str keys) of those. A `Handle` stands for an object that lives on
-the student's side (a classifier instance, a model).
+the student's side (a classifier instance, a model, a dict keyed by ints).
 
 Subclasses of ndarray (np.matrix, masked arrays) and of torch.Tensor
 (nn.Parameter) are sent as plain arrays and tensors; when `encode` is given a
@@ -96,9 +96,12 @@ def encode(value, arrays, make_handle=None, notes=None):
         items = [encode(v, arrays, make_handle, notes) for v in value]
         return items if type(value) is list else {"__tuple__": items}
     if type(value) is dict:
-        if not all(type(k) is str for k in value):
+        if all(type(k) is str for k in value):
+            return {"__dict__": {k: encode(v, arrays, make_handle, notes) for k, v in value.items()}}
+        # JSON keys are strings, so a dict keyed otherwise (a cache {t: ...}) cannot cross by
+        # value; a result stays on the student's side as a handle, like any other object.
+        if make_handle is None:
             raise WireError("only dicts with str keys can be sent")
-        return {"__dict__": {k: encode(v, arrays, make_handle, notes) for k, v in value.items()}}
     if make_handle is not None:
         return encode(make_handle(value), arrays)
     raise WireError(f"a value of type {type(value).__name__} cannot be sent; "
