@@ -9,6 +9,8 @@ Given code: nothing here is for students to write.
   would do best to say, the most frequent training caption, for every image.
 - `names_right_digits(captions, digits_present)`: the share of images whose
   caption names at least one digit and only digits that are in the image.
+- `evaluate_captioner(model, split)`: all of the above for a model's greedy
+  captions; the grader scores saved captioners with it.
 """
 from collections import Counter
 
@@ -92,7 +94,8 @@ def evaluate_captioner(model, split="val", max_length=16, data=None):
       word indices (CaptioningRNN, CaptioningTransformer)
     - split: "train" or "val"
     - max_length: words sampled per image
-    - data: load_coco_data()'s dict (default: loaded here, from captioning_dir())
+    - data: load_coco_data()'s dict (default: read here from captioning_dir(),
+      only the val split when split is "val")
 
     Returns a dict: "bleu4" (float in [0, 100]), "names_right_digits" (float in
     [0, 1]; None for data without captioning_scenes' object lists, as COCO) and
@@ -102,7 +105,7 @@ def evaluate_captioner(model, split="val", max_length=16, data=None):
 
     if data is None:
         from .coco_utils import load_coco_data
-        data = load_coco_data()
+        data = load_val_split() if split == "val" else load_coco_data()
     captions = decode_captions(model.sample(data[f"{split}_features"], max_length=max_length), data["idx_to_word"])
     return {"bleu4": bleu4(captions, references_by_image(data, split)),
             "names_right_digits": (names_right_digits(captions, load_digits_present(split))
@@ -116,6 +119,35 @@ def vocabulary_and_feature_size():
     Returns a dict: "word_to_idx" (dict str -> int, V words) and "feature_dim"
     (int D, the size of load_coco_data's PCA features).
     """
-    from .coco_utils import load_coco_data
-    data = load_coco_data()
+    data = load_val_split()
     return {"word_to_idx": data["word_to_idx"], "feature_dim": int(data["val_features"].shape[1])}
+
+
+_VAL_SPLITS = {}
+
+
+def load_val_split(base_dir=None):
+    """The part of load_coco_data(base_dir) that scoring on val needs, read once per folder.
+
+    Returns a dict with val_captions (int32 (N, T)), val_image_idxs (int32 (N,)),
+    val_features (float32 (M, D), PCA), idx_to_word (list of V str) and
+    word_to_idx (dict str -> int). Later calls return the same dict: treat it as
+    read-only. The grader scores several saved captioners of one submission with
+    it, without reading the training split (the larger part) each time.
+    """
+    import json
+    import os
+
+    import h5py
+
+    base_dir = os.path.realpath(captioning_dir() if base_dir is None else os.fspath(base_dir))
+    if base_dir not in _VAL_SPLITS:
+        with h5py.File(os.path.join(base_dir, "coco2014_captions.h5"), "r") as f:
+            data = {key: np.asarray(f[key]) for key in ("val_captions", "val_image_idxs")}
+        with h5py.File(os.path.join(base_dir, "val2014_vgg16_fc7_pca.h5"), "r") as f:
+            data["val_features"] = np.asarray(f["features"])
+        with open(os.path.join(base_dir, "coco2014_vocab.json")) as f:
+            vocabulary = json.load(f)
+        data.update(idx_to_word=vocabulary["idx_to_word"], word_to_idx=vocabulary["word_to_idx"])
+        _VAL_SPLITS[base_dir] = data
+    return _VAL_SPLITS[base_dir]

@@ -24,6 +24,8 @@ import pytest
 from autograder.testkit import CheckFailed, assert_array, load_saved_arrays
 
 MOD = "cs231n.classifiers.rnn"
+METRICS = "cs231n.captioning_metrics"
+SAMPLE_LENGTH = 16   # words sampled per image, as the notebooks and the Transformer's suite do
 PARAMS = ("W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab")
 DESCRIPTION = ("cell_type", "input_dim", "wordvec_dim", "hidden_dim")
 MAX_DIM = 1024
@@ -84,48 +86,26 @@ def checked_captioner(path, artifact, vocab_size, input_dim):
     return cell_type, W, H, params
 
 
-def read_val_split(folder):
-    """The val arrays of a COCO-layout folder that scoring needs (the files load_coco_data reads;
-    its result also holds image references as str arrays, which do not cross the wire)."""
-    import json
-
-    import h5py
-
-    with h5py.File(folder / "coco2014_captions.h5", "r") as f:
-        val = {key: np.asarray(f[key]) for key in ("val_captions", "val_image_idxs")}
-    with h5py.File(folder / "val2014_vgg16_fc7_pca.h5", "r") as f:
-        val["val_features"] = np.asarray(f["features"])
-    with open(folder / "coco2014_vocab.json") as f:
-        vocab = json.load(f)
-    return val, vocab["word_to_idx"], vocab["idx_to_word"]
-
-
 @pytest.fixture(scope="session")
 def captioning_val(reference):
-    """The val split the captioners are scored on: features, vocabulary and references per image.
-    Grading checks the dataset is built before it starts; if it is missing anyway the test skips,
-    which the grader reports as its own failure."""
+    """The vocabulary and feature size of the val split the captioners are scored on. Grading
+    checks the dataset is built before it starts; if it is missing anyway the test skips, which
+    the grader reports as its own failure."""
     from data import captioning
     reason = captioning.missing_reason()
     if reason:
         pytest.skip(reason)
-    val, word_to_idx, idx_to_word = read_val_split(captioning.data_dir() / captioning.FOLDER)
-    val["idx_to_word"] = idx_to_word
-    return {"features": val["val_features"], "word_to_idx": word_to_idx, "idx_to_word": idx_to_word,
-            "max_length": int(val["val_captions"].shape[1]) - 1,
-            "references": reference.function("cs231n.captioning_metrics", "references_by_image")(val)}
+    return reference.function(METRICS, "vocabulary_and_feature_size")()
 
 
 def val_bleu(reference, captioning_val, path, artifact):
-    """Corpus BLEU-4 on val of the saved captioner's greedy captions."""
-    cell_type, W, H, params = checked_captioner(path, artifact, len(captioning_val["idx_to_word"]),
-                                                captioning_val["features"].shape[1])
+    """Corpus BLEU-4 on val of the saved captioner's greedy captions (the notebooks' own measure)."""
+    cell_type, W, H, params = checked_captioner(path, artifact, len(captioning_val["word_to_idx"]),
+                                                captioning_val["feature_dim"])
     model = reference.new(MOD, "CaptioningRNN", captioning_val["word_to_idx"], input_dim=params["W_proj"].shape[0],
                           wordvec_dim=W, hidden_dim=H, cell_type=cell_type)
     model.set("params", params)
-    tokens = model.call("sample", captioning_val["features"], max_length=captioning_val["max_length"])
-    captions = reference.function("cs231n.coco_utils", "decode_captions")(tokens, captioning_val["idx_to_word"])
-    return float(reference.function("cs231n.captioning_metrics", "bleu4")(captions, captioning_val["references"]))
+    return float(reference.function(METRICS, "evaluate_captioner")(model, "val", SAMPLE_LENGTH)["bleu4"])
 
 
 @pytest.fixture
