@@ -7,7 +7,6 @@ CIFAR-10 from $CS231N_MIRROR and are skipped when it is not set.
 """
 import hashlib
 import http.server
-import importlib.util
 import io
 import os
 import pickle
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 
 from data import fetch
+from tests.module_file import load_module_file
 
 REPO = Path(__file__).resolve().parents[1]
 FETCH_SCRIPT = REPO / "data" / "fetch.py"
@@ -32,11 +32,7 @@ TOP = "fakeset"
 
 def load_data_utils():
     """cs231n/data_utils.py as a module of its own, without importing a cs231n package."""
-    path = REPO / "source" / "cs231n" / "data_utils.py"
-    spec = importlib.util.spec_from_file_location("data_utils_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module_file(REPO / "source" / "cs231n" / "data_utils.py", "data_utils_under_test")
 
 
 def make_tar(path, members):

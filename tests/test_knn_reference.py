@@ -4,7 +4,6 @@ The reference is checked against a brute-force definition (not against
 itself), and the suite must pass on the reference and fail every test on the
 blank version students receive.
 """
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from course.stubs import stub_source
+from tests.module_file import load_module_file
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = Path("cs231n", "classifiers", "k_nearest_neighbor.py")
@@ -24,10 +24,7 @@ SUITE = REPO / "autograder" / "suites" / "assignment1" / "test_knn.py"
 
 @pytest.fixture(scope="module")
 def knn_module():
-    spec = importlib.util.spec_from_file_location("knn_reference_under_test", REPO / "source" / MODULE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module_file(REPO / "source" / MODULE, "knn_reference_under_test")
 
 
 def brute_force_distances(X, X_train):

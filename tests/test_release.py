@@ -27,6 +27,7 @@ from release.public_tests import split_suites
 from course.stubs import stub_source
 from release.suite_split import split_suite
 from release.tree import compare_trees, list_files
+from tests.module_file import load_module_file
 
 NAME = "toy1"
 
@@ -823,10 +824,7 @@ def test_setup_env_creates_the_environment_with_its_jupyter_settings(env_release
 
 
 def test_setup_env_refuses_an_old_python(env_release, tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("setup_env", env_release.release / NAME / "setup_env.py")
-    setup_env = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(setup_env)
+    setup_env = load_module_file(env_release.release / NAME / "setup_env.py", "setup_env")
     setup_env.MINIMUM_PYTHON = (99, 0)
     with pytest.raises(SystemExit) as exit_:
         setup_env.main(["--venv", str(tmp_path / "venv")])

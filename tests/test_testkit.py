@@ -3,7 +3,6 @@ their messages, the compare helper, the seeding rule, inspect and grad calls in 
 
 The same calls through the real sandbox are in test_torch_grading.py.
 """
-import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -14,6 +13,7 @@ import torch
 
 from autograder.testkit import (CheckFailed, Code, InProcessCode, StudentCodeError, assert_close, assert_matches,
                                 assert_scalar_close, case, compare, numerical_gradient, rel_error, seed_for, wire)
+from tests.module_file import load_module_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -229,11 +229,7 @@ def test_compare_calls_both_sides_the_same_way():
 
 # ---- one seeding rule ------------------------------------------------------------------
 
-def load_module(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load_module = load_module_file
 
 
 def fake_request(nodeid, public, salt="term-salt"):

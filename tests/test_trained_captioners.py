@@ -8,7 +8,6 @@ names the file and what to fix, before any array reaches the reference model.
 The slow tests grade whole folders with the suite: a bad file fails only its
 own tests, and the other file's results are exactly what it gets alone.
 """
-import importlib.util
 import os
 import pickle
 import shutil
@@ -22,6 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.testkit import CheckFailed
+from tests.module_file import load_module_file
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "autograder" / "suites" / "assignment3" / "test_trained_captioners.py"
@@ -29,14 +29,7 @@ RNN, LSTM = "artifacts/rnn_captioning.npz", "artifacts/lstm_captioning.npz"
 V, D, W, H = 46, 512, 8, 16
 
 
-def load_suite():
-    spec = importlib.util.spec_from_file_location("trained_captioners_under_test", SUITE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = load_suite()
+suite = load_module_file(SUITE, "trained_captioners_under_test")
 
 
 def good_arrays(cell_type="rnn", seed=0):

@@ -12,7 +12,6 @@ score is the same before and after the hostile ones.
 
     .venv/bin/python -m pytest tests/test_trained_transformer.py
 """
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -20,20 +19,14 @@ import numpy as np
 import pytest
 
 from autograder.testkit import CheckFailed, InProcessCode
+from tests.module_file import load_module_file
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "autograder" / "suites" / "assignment3" / "test_trained_transformer.py"
 SAVED = REPO / "source" / "assignment3" / "artifacts" / "transformer_captioning.npz"
 
 
-def load_suite():
-    spec = importlib.util.spec_from_file_location("trained_transformer_suite", SUITE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = load_suite()
+suite = load_module_file(SUITE, "trained_transformer_suite")
 
 
 @pytest.fixture(scope="module")
