@@ -30,7 +30,9 @@ TORCH_HOSTILE_KINDS attack assignment 2's PyTorch part instead: they rewrite
     fails:REGEX   the tests of test_pytorch.py whose name matches REGEX score 0
                   and say `message`; every other test scores as for the good
                   submission
-or same_as / control, as above, within the torch batch.
+or same_as / control, as above, within the torch batch. CAPTION_HOSTILE_KINDS and
+GENERATOR_HOSTILE_KINDS do the same to assignment 3's saved Transformer and DCGAN
+generator (fails:REGEX on test_trained_transformer.py / test_trained_generators.py).
 
 Every kind also expects: the grader finishes, and after grading no process
 of a worker uid survives (`surviving_worker_processes()` is empty).
@@ -46,6 +48,8 @@ import shutil
 import stat
 import zipfile
 from pathlib import Path
+
+import numpy as np
 
 KNN = "cs231n/classifiers/k_nearest_neighbor.py"
 MARKER = "HOSTILE_MARKER"  # name part of any file an attack manages to write
@@ -177,7 +181,39 @@ CAPTION_HOSTILE_KINDS = [
             f"fails:{_TRAINED_TRANSFORMER_TESTS}", r"MiB of arrays"),
 ]
 
-KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS + CAPTION_HOSTILE_KINDS}
+GENERATOR_MODULE = "cs231n/gan_pytorch.py"
+GENERATOR_ARTIFACT = "artifacts/dc_generator.npz"
+GENERATOR_JUDGE = "models/mnist_classifier.npz"
+# The tests of test_trained_generators.py that judge the saved generator (the grader builds the
+# reference build_dc_generator from the file's noise_dim, in its own process, and samples with it).
+_TRAINED_GENERATOR_TESTS = r"test_trained_dcgan"
+
+# GENERATOR_HOSTILE_KINDS attack assignment 3's saved DCGAN generator, as the caption kinds do
+# the Transformer, and the judge that scores it.
+GENERATOR_HOSTILE_KINDS = [
+    Hostile("generator_pickle", "the saved generator is a pickle whose loading runs code (it would write "
+            "marker files)", f"fails:{_TRAINED_GENERATOR_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("generator_object_array", "beside the real weights, the .npz holds an object array (a pickle, with a "
+            "payload): the grader matches the reference's names and reads only those, so it is never unpickled",
+            "same_as_good", ""),
+    Hostile("generator_absurd_noise_dim", "the saved noise_dim asks the grader to build a generator of 10**9 "
+            "inputs (4 TB for its first layer, in the grader's own process)", f"fails:{_TRAINED_GENERATOR_TESTS}",
+            r"should be between 1 and"),
+    Hostile("generator_missing_layer", "the file lacks the last layer's bias", f"fails:{_TRAINED_GENERATOR_TESTS}",
+            r"arrays besides noise_dim"),
+    Hostile("generator_nan_weight", "one weight of the saved generator is NaN", f"fails:{_TRAINED_GENERATOR_TESTS}",
+            r"finite floating-point numbers"),
+    Hostile("generator_negative_variance", "BatchNorm's running variances are negative (NaN images in eval mode)",
+            f"fails:{_TRAINED_GENERATOR_TESTS}", r"cannot be negative"),
+    Hostile("generator_npz_bomb", "an array of the .npz inflates to 1 GiB of zeros from a few MiB",
+            f"fails:{_TRAINED_GENERATOR_TESTS}", r"MiB of arrays"),
+    Hostile("generator_forged_judge", "the submission's copy of the judge (models/mnist_classifier.npz) is "
+            "replaced by one that calls every image a confident 0: the grader reads its own copy",
+            "same_as_good", ""),
+]
+
+KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS + CAPTION_HOSTILE_KINDS
+         + GENERATOR_HOSTILE_KINDS}
 
 
 def make_hostile(kind, good_submission_dir, dest_dir):
@@ -198,6 +234,9 @@ def make_hostile(kind, good_submission_dir, dest_dir):
         return dest
     if kind.startswith("caption_"):
         _make_caption_hostile(kind, dest)
+        return dest
+    if kind.startswith("generator_"):
+        _make_generator_hostile(kind, dest)
         return dest
     knn = dest / KNN
     if kind == "symlink_to_reference":
@@ -1102,34 +1141,70 @@ def _make_torch_hostile(kind, dest):
 
 
 def _make_caption_hostile(kind, dest):
-    import pickle
-    import zipfile as _zipfile
+    _attack_saved_arrays(kind, dest, CAPTION_ARTIFACT, {
+        "caption_absurd_sizes": lambda state: state.update(num_layers=np.array(10**9), wordvec_dim=np.array(2**30)),
+        "caption_missing_layers": lambda state: state.update(num_layers=np.array(8)),
+    })
 
-    import numpy as np
-    artifact = dest / CAPTION_ARTIFACT
+
+def _negative_running_var(state):
+    name = next(n for n in state if n.endswith("running_var"))
+    state[name] = -state[name]
+
+
+def _drop_last_entry(state):
+    del state[list(state)[-1]]
+
+
+def _make_generator_hostile(kind, dest):
+    if kind == "generator_forged_judge":
+        # The student's folder holds the released judge; this submission sends a copy that says
+        # "a confident 0" for any image. Staging takes only the manifest's files and the suite
+        # reads the grader's own copy (shipped_path): the score cannot change.
+        judge = dest / GENERATOR_JUDGE
+        judge.parent.mkdir(parents=True, exist_ok=True)
+        with np.load(Path(__file__).resolve().parents[1] / "source" / "assignment3" / GENERATOR_JUDGE,
+                     allow_pickle=False) as saved:
+            state = {name: np.zeros_like(saved[name]) for name in saved.files}
+        state["fc2.bias"][0] = 100.0
+        with open(judge, "wb") as f:
+            np.savez(f, **state)
+        return
+    _attack_saved_arrays(kind, dest, GENERATOR_ARTIFACT, {
+        "generator_absurd_noise_dim": lambda state: state.update(noise_dim=np.array(10**9)),
+        "generator_missing_layer": _drop_last_entry,
+        "generator_negative_variance": _negative_running_var,
+    })
+
+
+def _attack_saved_arrays(kind, dest, artifact_name, own_attacks):
+    """Rewrite the submission's saved arrays `artifact_name` as attack `kind`: a pickle, an
+    extra object array, a NaN weight or an .npz bomb (the kinds' suffixes), or one of
+    `own_attacks` (kind -> a function that edits the dict of arrays in place)."""
+    import pickle
+
+    artifact = dest / artifact_name
     with np.load(artifact, allow_pickle=False) as saved:
         state = {name: saved[name] for name in saved.files}
     payload = _HostilePayload(_payload_markers(kind, dest))
-    if kind == "caption_pickle":
+    if kind.endswith("_pickle"):
         artifact.write_bytes(pickle.dumps({"payload": payload}))
         return
-    if kind == "caption_object_array":
+    if kind in own_attacks:
+        own_attacks[kind](state)
+    elif kind.endswith("_object_array"):
         state["payload"] = np.array([payload], dtype=object)
-    elif kind == "caption_absurd_sizes":
-        state.update(num_layers=np.array(10**9), wordvec_dim=np.array(2**30))
-    elif kind == "caption_missing_layers":
-        state["num_layers"] = np.array(8)
-    elif kind == "caption_nan_weight":
+    elif kind.endswith("_nan_weight"):
         name = next(n for n in sorted(state) if n.endswith(".weight"))
         state[name] = state[name].copy()
         state[name].flat[0] = np.nan
-    elif kind == "caption_npz_bomb":
+    elif kind.endswith("_npz_bomb"):
         with open(artifact, "wb") as f:
             np.savez(f, **state)
         # One more member: a float64 .npy header for 2**27 values, then 1 GiB of zeros, deflated.
         header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
         header["shape"] = (2**27,)
-        with _zipfile.ZipFile(artifact, "a", compression=_zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(artifact, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             with archive.open("bomb.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array_header_1_0(member, header)
                 zeros = bytes(2**24)
@@ -1137,6 +1212,6 @@ def _make_caption_hostile(kind, dest):
                     member.write(zeros)
         return
     else:
-        raise ValueError(f"no caption attack for {kind!r}")
+        raise ValueError(f"no attack on {artifact_name} for {kind!r}")
     with open(artifact, "wb") as f:   # np.savez(path) would append .npz to a path without it
         np.savez(f, **state)

@@ -46,7 +46,10 @@ cut manifest's call timeout shortened to 10 s (the sleeping forward costs
 two). The caption batch (fixture `caption_batch`, world A3_CAPTION) attacks assignment 3's
 saved Transformer, which the grader reads and loads into the reference in its own process
 (tests/hostile_submissions.CAPTION_HOSTILE_KINDS: pickles, absurd sizes, a NaN, an .npz bomb),
-with test_transformer_layers.py as the control suite; it needs the captioning scenes. Every world's reference holds course.toml and the other assignments'
+with test_transformer_layers.py as the control suite; it needs the captioning scenes. The
+generator batch (world A3_GENERATOR) does the same to the saved DCGAN generator
+(GENERATOR_HOSTILE_KINDS, plus a forged copy of the judge), with test_gan.py as the control
+suite; it needs MNIST. Every world's reference holds course.toml and the other assignments'
 manifests: shared modules hold later assignments' blocks. It needs CIFAR-10 and the held-out images.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
@@ -80,8 +83,9 @@ from autograder.grading.results import load_schema
 from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_reference
 from autograder.sandbox import isolation as levels
-from tests.hostile_submissions import (CAPTION_HOSTILE_KINDS, CAPTION_MODULE, FIRST_WORKER_UID, HOSTILE_KINDS, KINDS,
-                                       KNN, MARKER, TORCH_HOSTILE_KINDS, TORCH_MODULE, WORKER_UIDS, make_hostile,
+from tests.hostile_submissions import (CAPTION_HOSTILE_KINDS, CAPTION_MODULE, FIRST_WORKER_UID,
+                                       GENERATOR_HOSTILE_KINDS, GENERATOR_MODULE, HOSTILE_KINDS, KINDS, KNN, MARKER,
+                                       TORCH_HOSTILE_KINDS, TORCH_MODULE, WORKER_UIDS, make_hostile,
                                        surviving_worker_processes)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,6 +117,10 @@ A2_TORCH = World("assignment2", ("test_pytorch.py", "test_optim.py"), TORCH_MODU
 # process: test_trained_transformer.py must charge the attacks, the layers suite is the control.
 A3_CAPTION = World("assignment3", ("test_trained_transformer.py", "test_transformer_layers.py"), CAPTION_MODULE,
                    datasets=("captioning_scenes",))
+# Assignment 3's saved DCGAN generator, loaded into the reference the same way and judged by the
+# course's classifier: test_trained_generators.py must charge the attacks, test_gan.py is the control.
+A3_GENERATOR = World("assignment3", ("test_trained_generators.py", "test_gan.py"), GENERATOR_MODULE,
+                     datasets=("mnist",))
 ASSIGNMENT = A1.assignment
 KNN_SUITE, CONTROL_SUITE = SUITES = A1.suites
 GOOD = "good"
@@ -443,7 +451,12 @@ def caption_batch():
     yield from batch_fixture("bwrap", [h.kind for h in CAPTION_HOSTILE_KINDS], A3_CAPTION)
 
 
-@pytest.fixture(params=["bwrap", "rlimits", "torch", "caption"])
+@pytest.fixture(scope="module")
+def generator_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in GENERATOR_HOSTILE_KINDS], A3_GENERATOR)
+
+
+@pytest.fixture(params=["bwrap", "rlimits", "torch", "caption", "generator"])
 def batch(request):
     return request.getfixturevalue(f"{request.param}_batch")
 
@@ -497,7 +510,8 @@ def test_correct_submission_scores_as_when_graded_alone(batch):
 # ---- each hostile kind ---------------------------------------------------------------------
 
 CASES = ([("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
-         + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS] + [("caption", h.kind) for h in CAPTION_HOSTILE_KINDS])
+         + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS] + [("caption", h.kind) for h in CAPTION_HOSTILE_KINDS]
+         + [("generator", h.kind) for h in GENERATOR_HOSTILE_KINDS])
 
 
 @pytest.mark.parametrize("isolation, kind", CASES, ids=[f"{i}-{k}" for i, k in CASES])

@@ -284,6 +284,8 @@ def build_dc_generator(noise_dim=NOISE_DIM):
     - noise_dim: int, the dimension D of the noise.
 
     Returns an nn.Module mapping noise (N, noise_dim) to images (N, 784) in [-1, 1].
+    Create its layers in this order: the grader reads the generator the notebook
+    saves entry by entry of its state_dict, whatever the entries are named.
     """
     # TODO: Build the DCGAN generator with nn.Sequential, Unflatten and Flatten.
     ### BEGIN SOLUTION
