@@ -206,6 +206,20 @@ def check_fooling(student, model, X, target, expected, steps, learning_rate=None
     raise mismatch
 
 
+def fooling_cases(rng, model, classes, height, width, ranks, count):
+    """`count` (image, target, replayed image, steps) whose targets the replay reaches (a few draws)."""
+    found = []
+    for _ in range(4 * count):
+        X = images(rng, 1, height, width)
+        hit = reachable_target(model, X, classes, ranks[len(found) % len(ranks)])
+        if hit is not None:
+            found.append((X, *hit))
+        if len(found) == count:
+            return found
+    raise CheckFailed(f"internal: too few reachable fooling targets on {model.name}; report this to the course "
+                      "staff")
+
+
 @pytest.mark.public
 @pytest.mark.points(1)
 def test_fooling_image_of_a_small_cnn(student, rng):
