@@ -102,7 +102,7 @@ def expected_saliency(model, X, y, classes):
 def replay_fooling(model, X, target, classes, learning_rate=1.0, max_steps=100):
     """(the fooling image, the number of steps) by normalized gradient ascent on the target score."""
     x, steps = X.clone(), 0
-    for _ in range(max_steps):
+    while steps < max_steps:
         scores, grad = scores_and_gradient(model, x, [target], classes)
         if int(scores[0].argmax()) == target:
             break
