@@ -22,7 +22,6 @@ with them, and the ImageNet preprocessing constants.
 import os
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -338,8 +337,3 @@ def _read_label_map(path):
     if label_map.ndim == 1:
         return {i: str(n) for i, n in enumerate(label_map)}
     return {int(row[0]): str(row[1]) for row in label_map}
-
-
-def model_info(model):
-    """What load_pretrained_cnn attached to the model, as a namespace (mean, std, class_names, ...)."""
-    return SimpleNamespace(**{k: getattr(model, k) for k in ("mean", "std", "class_names", "image_size", "dataset")})
