@@ -14,8 +14,9 @@ Features are what one layer of a pretrained CNN computes: float tensors of
 shape (N, C, H, W) (N = 1 for the one image being optimized). Images fed to
 the CNN are normalized tensors of shape (1, 3, H, W) (`preprocess`).
 
-Given: `extract_features` (every layer's activations), `preprocess` and
-`deprocess` (uint8 images <-> normalized tensors), and the optimization loop
+Given: `extract_features` (every layer's activations), `image_losses` (the
+three losses of one image), `preprocess` and `deprocess` (uint8 images <->
+normalized tensors), and the optimization loop
 `style_transfer`, which also does feature inversion (content loss only) and
 texture synthesis (style loss only) from a random image.
 
@@ -136,6 +137,27 @@ def extract_features(x, cnn):
     return features
 
 
+def image_losses(img, cnn, content_layer, content_target, content_weight, style_layers, style_targets,
+                 style_weights, tv_weight):
+    """The three losses of an image, with your content_loss, style_loss and tv_loss.
+
+    Inputs:
+    - img: tensor of shape (1, 3, H, W), the preprocessed image being optimized.
+    - cnn: see extract_features.
+    - content_layer, content_weight, style_layers, style_weights, tv_weight: see style_transfer.
+    - content_target: tensor of shape (1, C, H_c, W_c), the content image's features at content_layer.
+    - style_targets: list of tensors of shape (1, C_l, C_l), the style image's Gram matrices at
+      style_layers.
+
+    Returns a tensor of shape (3,): the content, the style and the total-variation loss.
+    """
+    feats = extract_features(img, cnn)
+    losses = (content_loss(content_weight, feats[content_layer], content_target),
+              style_loss(feats, style_layers, style_targets, style_weights),
+              tv_loss(img, tv_weight))
+    return torch.stack([torch.as_tensor(loss, dtype=img.dtype).reshape(()) for loss in losses])
+
+
 def image_statistics(cnn):
     """(mean, std) the CNN expects its inputs normalized with: its own `mean` and `std`
     attributes where it has them, ImageNet's otherwise."""
@@ -227,13 +249,11 @@ def style_transfer(cnn, content_img, style_img, image_size, style_size, content_
             for group in optimizer.param_groups:
                 group["lr"] = decayed_lr
         optimizer.zero_grad()
-        feats = extract_features(img, cnn)
-        c_loss = content_loss(content_weight, feats[content_layer], content_target)
-        s_loss = style_loss(feats, style_layers, style_targets, style_weights)
-        t_loss = tv_loss(img, tv_weight)
-        loss = c_loss + s_loss + t_loss
+        parts = image_losses(img, cnn, content_layer, content_target, content_weight, style_layers,
+                             style_targets, style_weights, tv_weight)
+        loss = parts.sum()
         loss.backward()
         optimizer.step()
-        for key, value in (("content", c_loss), ("style", s_loss), ("tv", t_loss), ("total", loss)):
-            losses[key].append(float(torch.as_tensor(value).detach()))
+        for key, value in zip(("content", "style", "tv", "total"), (*parts.detach(), loss.detach())):
+            losses[key].append(float(value))
     return deprocess(img, mean, std), losses
