@@ -149,8 +149,11 @@ def test_style_loss_on_one_simple_layer(student):
              tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])]
     target = torch.zeros((1, 2, 2), dtype=torch.float64)
     with case("style_loss with one style layer (layer 1) of weight 2 and a target of zeros (expected 111.5)"):
-        loss = student.function(MOD, "style_loss")(feats, [1], [target], [2.0])
-        assert_scalar_close(scalar(loss, "style_loss"), 111.5, "the style loss", TOL)
+        loss = scalar(student.function(MOD, "style_loss")(feats, [1], [target], [2.0]), "style_loss")
+        # A wrong gram_matrix is charged by its own test: 2 * sum(your Gram ** 2) counts as right here.
+        mine = own(lambda: 2.0 * float(np.sum(gram_of(student, feats[1].numpy()).numpy() ** 2)))
+        if mine is None or not agrees(float(loss), mine, TOL):
+            assert_scalar_close(loss, 111.5, "the style loss", TOL)
 
 
 @pytest.mark.public
@@ -271,6 +274,17 @@ def own_numerical_style_gradient(losses, img, args):
     return grad
 
 
+def own_gram_explains(student, losses, img, args, feats, layers, targets, weights):
+    """Whether the student's gram_matrix is wrong on these features and their style loss is what it gives."""
+    def check():
+        grams = [gram_of(student, feats[i].detach().numpy()).numpy() for i in layers]
+        if all(agrees(g, torch_gram(feats[i]).detach().numpy(), TOL) for g, i in zip(grams, layers)):
+            return False
+        mine = sum(w * float(np.sum((g - t.detach().numpy()) ** 2)) for g, t, w in zip(grams, targets, weights))
+        return agrees(float(losses(tensor(img), *args)[1]), mine, TOL)
+    return bool(own(check))
+
+
 @pytest.mark.points(2)
 def test_style_loss_gradients_through_a_cnn(student, rng):
     """The gradient of the style loss with respect to the image, through a CNN, as the notebook's loop takes it."""
@@ -303,6 +317,10 @@ def test_style_loss_gradients_through_a_cnn(student, rng):
                 raise CheckFailed(f"image_losses returned {describe(value)}; it should return the three losses "
                                   "(is style_loss returning a scalar tensor?)")
             if not agrees(got, expected.detach(), TOL):
+                # A wrong gram_matrix is charged by its own tests: where the style loss is what the
+                # student's own Gram matrices give, its gradient need only be that loss's gradient.
+                if not own_gram_explains(student, losses, img, args, feats, layers, targets, weights):
+                    assert_close(got, expected.detach(), "the gradient of style_loss with respect to the image", TOL)
                 mine = own(lambda: own_numerical_style_gradient(losses, img, args))
                 if mine is None or not agrees(got, tensor(mine), 1e-5):
                     assert_close(got, expected.detach(), "the gradient of style_loss with respect to the image", TOL)
