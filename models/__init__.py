@@ -23,6 +23,7 @@ from pathlib import Path
 # name -> module: add one line per model.
 MODELS = {
     "mnist_classifier": "models.mnist_classifier",
+    "cifar_squeezenet": "models.cifar_squeezenet",
 }
 
 
