@@ -67,6 +67,25 @@ if SMOKE_NOTEBOOK == "Generative_Adversarial_Networks.ipynb":  # noqa: F821 (set
     _judge.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
                                    "models", "mnist_classifier.npz")
 
+# Network_Visualization.ipynb: 500 CIFAR-10 test images, fooling at most 5 steps, class
+# visualizations of 5 iterations.
+if SMOKE_NOTEBOOK == "Network_Visualization.ipynb":  # noqa: F821 (set by release.execute)
+    import os as _os
+    import cs231n as _cs231n
+    import cs231n.net_visualization_pytorch as _vis
+    import cs231n.squeezenet as _squeezenet
+
+    _load_test = _squeezenet.load_cifar_test_images
+    _squeezenet.load_cifar_test_images = lambda num=None, seed=None: _load_test(min(num or 500, 500), seed)
+    _fool = _vis.make_fooling_image
+    _vis.make_fooling_image = lambda X, target_y, model, **kw: _fool(X, target_y, model, **dict(kw, max_steps=5))
+    _visualize = _vis.create_class_visualization
+    _vis.create_class_visualization = lambda *a, **kw: _visualize(*a, **dict(kw, num_iterations=5))
+    # A smoke run executes a copy of the notebook in a scratch folder: the network's
+    # weights are where the course keeps them, source/assignment3/models/.
+    _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
+                                        "models", "cifar_squeezenet.npz")
+
 # Style_Transfer.ipynb: every optimization runs 3 steps on 64-pixel images.
 if SMOKE_NOTEBOOK == "Style_Transfer.ipynb":  # noqa: F821 (set by release.execute)
     import cs231n.style_transfer_pytorch as _style

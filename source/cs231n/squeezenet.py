@@ -282,8 +282,8 @@ def load_imagenet_val(num=None):
     from .data_utils import data_dir
     path = os.path.join(data_dir(), IMAGENET_VAL_FILE)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} does not exist; run `python get_datasets.py` in your assignment "
-                                "folder (or set CS231N_DATA_DIR to the folder that holds it)")
+        raise FileNotFoundError(f"{path} does not exist; run `python get_datasets.py imagenet_val_25` in your "
+                                "assignment folder (or set CS231N_DATA_DIR to the folder that holds it)")
     with np.load(path, allow_pickle=False) as f:
         X, y = f["X"], f["y"].astype(np.int64)
     names = _read_label_map(path)
@@ -328,7 +328,7 @@ def _read_label_map(path):
                 label_map = np.load(path, allow_pickle=False)["label_map"]
     except (KeyError, zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as exc:
         raise ValueError(f"{path} has no readable label_map ({exc}); fetch it again with "
-                         "`python get_datasets.py`") from None
+                         "`python get_datasets.py imagenet_val_25 --force`") from None
     label_map = np.asarray(label_map)
     if label_map.ndim == 0:
         label_map = label_map.item()
