@@ -29,12 +29,10 @@ write it with torch operations, and do not modify the inputs in place.
 """
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-# The statistics torchvision's ImageNet models were trained with (RGB, pixels in [0, 1]).
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from . import squeezenet
+from .squeezenet import IMAGENET_MEAN, IMAGENET_STD
 
 
 def content_loss(content_weight, content_current, content_original):
@@ -155,41 +153,38 @@ def image_losses(img, cnn, content_layer, content_target, content_weight, style_
 
 
 def image_statistics(cnn):
-    """(mean, std) the CNN expects its inputs normalized with: its own `mean` and `std`
-    attributes where it has them, ImageNet's otherwise."""
+    """(mean, std) the CNN expects its inputs normalized with: the `mean` and `std` attributes
+    load_pretrained_cnn gives it, ImageNet's for a network without them."""
     mean = getattr(cnn, "mean", IMAGENET_MEAN)
     std = getattr(cnn, "std", IMAGENET_STD)
     return tuple(float(m) for m in np.ravel(mean)), tuple(float(s) for s in np.ravel(std))
 
 
 def preprocess(img, size=None, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-    """A uint8 image as the CNN's input.
+    """A uint8 image as the CNN's input, resized.
 
     Inputs:
     - img: uint8 array of shape (H, W, 3), RGB.
     - size: int or None; if given, the shorter side is resized to `size` pixels (bilinear,
       antialiased) and the aspect ratio kept.
-    - mean, std: three floats each, the normalization of pixels in [0, 1].
+    - mean, std: three floats each, the normalization of pixels in [0, 1] (the CNN's
+      model.mean and model.std).
 
     Returns a float32 tensor of shape (1, 3, H', W').
     """
-    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255
     if size is not None:
+        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float()
         height, width = x.shape[2:]
         scale = size / min(height, width)
         x = F.interpolate(x, size=(round(height * scale), round(width * scale)), mode="bilinear",
-                          align_corners=False, antialias=True).clamp(0, 1)
-    mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
-    return (x - mean) / std
+                          align_corners=False, antialias=True)
+        img = x.clamp(0, 255).round().to(torch.uint8)[0].permute(1, 2, 0).numpy()
+    return squeezenet.preprocess(img, mean, std)
 
 
 def deprocess(x, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     """The inverse of preprocess: a tensor of shape (1, 3, H, W) as a uint8 array (H, W, 3)."""
-    mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
-    std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
-    pixels = (x.detach().float().cpu()[0] * std + mean).clamp(0, 1)
-    return (pixels.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    return squeezenet.deprocess(x[0], mean, std)
 
 
 def style_transfer(cnn, content_img, style_img, image_size, style_size, content_layer, content_weight,
