@@ -228,8 +228,8 @@ def test_style_loss_values(student, rng):
     for description, shapes in STYLE_CASES:
         feats, layers, targets, weights = style_inputs(rng, shapes)
         correct = expected_style_loss(feats, layers, targets, weights)
-        with case(f"style_loss on {description}, style layers {layers} with weights "
-                  f"{[float(f'{w:.3g}') for w in weights]}"):
+        with case(f"style_loss on {description}, {len(layers)} of them style layers with weights between 0.1 and "
+                  "1000"):
             got = scalar(f([tensor(x) for x in feats], layers, [tensor(t) for t in targets], weights), "style_loss")
             # What the student's own gram_matrix gives, composed as the docstring says.
             mine = own(lambda: sum(w * float(np.sum((gram_of(student, feats[layer]).numpy() - t) ** 2))
