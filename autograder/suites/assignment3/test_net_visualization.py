@@ -102,7 +102,7 @@ def expected_saliency(model, X, y, classes):
 def replay_fooling(model, X, target, classes, learning_rate=1.0, max_steps=100):
     """(the fooling image, the number of steps) by normalized gradient ascent on the target score."""
     x, steps = X.clone(), 0
-    for _ in range(max_steps):
+    while steps < max_steps:
         scores, grad = scores_and_gradient(model, x, [target], classes)
         if int(scores[0].argmax()) == target:
             break
@@ -204,6 +204,20 @@ def check_fooling(student, model, X, target, expected, steps, learning_rate=None
                           "away: normalize each step by the gradient's L2 norm and stop as soon as the model "
                           "predicts the target")
     raise mismatch
+
+
+def fooling_cases(rng, model, classes, height, width, ranks, count):
+    """`count` (image, target, replayed image, steps) whose targets the replay reaches (a few draws)."""
+    found = []
+    for _ in range(4 * count):
+        X = images(rng, 1, height, width)
+        hit = reachable_target(model, X, classes, ranks[len(found) % len(ranks)])
+        if hit is not None:
+            found.append((X, *hit))
+        if len(found) == count:
+            return found
+    raise CheckFailed(f"internal: too few reachable fooling targets on {model.name}; report this to the course "
+                      "staff")
 
 
 @pytest.mark.public
