@@ -125,7 +125,8 @@ def extract_features(x, cnn):
       nn.Sequential itself.
 
     Returns a list: element i is the output of the i-th child of the Sequential, a tensor of
-    shape (N, C_i, H_i, W_i).
+    shape (N, C_i, H_i, W_i). A layer that works in place (nn.ReLU(inplace=True)) overwrites
+    the entry before it, so that entry holds the layer's output too.
     """
     layers = cnn.features if hasattr(cnn, "features") else cnn
     features = []
