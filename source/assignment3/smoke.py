@@ -85,3 +85,22 @@ if SMOKE_NOTEBOOK == "Network_Visualization.ipynb":  # noqa: F821 (set by releas
     # weights are where the course keeps them, source/assignment3/models/.
     _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
                                         "models", "cifar_squeezenet.npz")
+
+# Style_Transfer.ipynb: every optimization runs 3 steps on 64-pixel images.
+if SMOKE_NOTEBOOK == "Style_Transfer.ipynb":  # noqa: F821 (set by release.execute)
+    import cs231n.style_transfer_pytorch as _style
+
+    _style_transfer = _style.style_transfer
+
+    def _three_small_steps(*args, **kwargs):
+        return _style_transfer(*args, **dict(kwargs, image_size=64, style_size=64, num_iters=3))
+
+    _style.style_transfer = _three_small_steps
+
+    # The copy runs in a scratch folder: the CNN's weights are where the course keeps them.
+    import os as _os
+    import cs231n as _cs231n
+    import cs231n.squeezenet as _squeezenet
+
+    _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
+                                        "models", "cifar_squeezenet.npz")
