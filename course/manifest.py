@@ -53,6 +53,8 @@ order students meet them and holds course-wide settings:
     smoke         = "smoke.py"               # in source/<name>/: code run before each notebook
                                              # in a smoke run (CI's quick check of every notebook;
                                              # SMOKE_NOTEBOOK names the notebook)
+    datasets      = ["imagenet_val_25"]      # what the notebooks read beyond grading.datasets
+                                             # (fetched by `make data`, not by Gradescope's setup)
     [samples]                                # `make demo` and the course test
     partial_modules = [...]                  # solved in the "partial" sample submission
     partial_suites  = [...]                  # the suites whose every test it then passes
@@ -102,6 +104,7 @@ class Manifest:
     dataset_builders: tuple = ()
     earlier_work: dict = field(default_factory=dict)   # assignment -> "copy" | "solved"
     datasets: tuple = ()
+    notebook_datasets: tuple = ()    # [execution] datasets: read by the notebooks, not the grader
     timeout_s: float = 900.0
     sandbox: Sandbox = Sandbox()
     execution_budget_s: float = 300.0
@@ -284,7 +287,7 @@ def load_manifest(roots, name):
                         preload=_module_names(sandbox, "preload")),
         execution_budget_s=execution.number("budget_s", 300.0),
         notebook_budget_s=_budgets(execution.mapping("notebook_budget_s"), where),
-        smoke=execution.string("smoke", ""),
+        smoke=execution.string("smoke", ""), notebook_datasets=execution.paths("datasets"),
         sample_partial_modules=samples.paths("partial_modules"),
         sample_partial_suites=samples.paths("partial_suites"), sample_partial_tests=samples.paths("partial_tests"))
     for part in (table, grading, sandbox, execution, samples):
@@ -375,7 +378,8 @@ def _check(m, roots, where):
             raise ManifestError(f"{where}: execution.notebook_budget_s names {notebook}, which is not a notebook "
                                 "of this assignment")
     from data.prepare import known
-    for dataset in m.datasets:
-        if dataset not in known():
-            raise ManifestError(f"{where}: grading.datasets entry {dataset!r} is not a dataset the course "
-                                f"fetches or builds ({', '.join(known())})")
+    for key, names in (("grading.datasets", m.datasets), ("execution.datasets", m.notebook_datasets)):
+        for dataset in names:
+            if dataset not in known():
+                raise ManifestError(f"{where}: {key} entry {dataset!r} is not a dataset the course "
+                                    f"fetches or builds ({', '.join(known())})")

@@ -3,7 +3,8 @@
     python -m data.prepare cifar10 cifar10_heldout    # these
     python -m data.prepare --for assignment1          # what grading assignment1 needs
     python -m data.prepare --all                      # what `make data` runs: CIFAR-10 and
-                                                      # everything any assignment's grading needs
+                                                      # everything any assignment's grading or
+                                                      # notebooks ([execution] datasets) need
 
 One name space for both kinds, so an assignment's manifest ([grading]
 datasets) names either, and the grader's precondition check and Gradescope's
@@ -44,7 +45,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m data.prepare", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="dataset", help=f"known: {', '.join(known())}")
     parser.add_argument("--for", dest="assignment", help="every dataset this assignment's grading needs")
-    parser.add_argument("--all", action="store_true", help="CIFAR-10 and every dataset any assignment's grading needs")
+    parser.add_argument("--all", action="store_true", help="CIFAR-10 and every dataset any assignment's grading or notebooks need")
     args = parser.parse_args(argv)
     names = list(args.names)
     from course import Roots, assignment_names, load_manifest
@@ -53,7 +54,10 @@ def main(argv=None):
     if args.all and "cifar10" not in names:
         names.append("cifar10")
     for assignment in wanted:
-        names += [n for n in load_manifest(roots, assignment).datasets if n not in names]
+        manifest = load_manifest(roots, assignment)
+        # --all is `make data`: what the notebooks read too; --for is the grader's setup.
+        needed = manifest.datasets + (manifest.notebook_datasets if args.all else ())
+        names += [n for n in needed if n not in names]
     unknown = [n for n in names if n not in known()]
     if unknown or not names:
         parser.error(f"name datasets to prepare (known: {', '.join(known())})" if not names

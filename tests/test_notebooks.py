@@ -64,3 +64,19 @@ def test_every_artifact_is_saved_by_a_notebook(manifest):
     unnamed = [a for a in manifest.submit_artifacts
                if not any(a in artifacts_named_by(manifest, notebook) for notebook in manifest.notebooks)]
     assert unnamed == [], f"no notebook of {manifest.name} names {unnamed}"
+
+
+def test_make_data_prepares_what_the_notebooks_read_and_the_grader_setup_does_not(monkeypatch):
+    # Style_Transfer.ipynb reads imagenet_val_25, which no grading needs: `make data`
+    # (--all) must fetch the manifests' [execution] datasets; --for (the grader) need not.
+    import data.prepare as prepare
+    prepared = []
+    monkeypatch.setattr(prepare, "prepare", prepared.append)
+    assert prepare.main(["--all"]) == 0
+    manifests = [load_manifest(ROOTS, name) for name in assignment_names(ROOTS)]
+    needed = {n for m in manifests for n in m.datasets + m.notebook_datasets}
+    assert "imagenet_val_25" in needed and needed <= set(prepared)
+    for manifest in (m for m in manifests if m.datasets):
+        prepared.clear()
+        assert prepare.main(["--for", manifest.name]) == 0
+        assert prepared == list(manifest.datasets), manifest.name
