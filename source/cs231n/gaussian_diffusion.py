@@ -38,7 +38,10 @@ NUM_TIMESTEPS = 200
 
 
 def linear_beta_schedule(num_timesteps):
-    """Ho et al.'s linear schedule, scaled to T steps: float64 array (T,) from 1e-4 * 1000/T to 0.02 * 1000/T."""
+    """Ho et al.'s linear schedule, scaled to T steps: float64 array (T,) from 1e-4 * 1000/T to 0.02 * 1000/T.
+
+    The last beta is 20 / T, so T must be more than 20 (at least about 40 for a gentle last step).
+    """
     scale = 1000.0 / num_timesteps
     return np.linspace(scale * 1e-4, scale * 0.02, num_timesteps, dtype=np.float64)
 
@@ -223,7 +226,8 @@ def train(model, diffusion, loader, optimizer, num_epochs=1, max_steps=None, gen
     - optimizer: a torch optimizer on model.parameters().
     - num_epochs: passes over the loader; max_steps: None, or stop each epoch after this many batches.
     - generator: a torch.Generator for the timesteps and the noise (reproducible training).
-    - after_epoch: None, or a function f(epoch, model) called after each epoch (for samples, scores).
+    - after_epoch: None, or a function f(epoch, model, losses) called after each epoch (epoch from 0, the
+      losses so far), for samples and scores.
 
     Returns the list of training losses, one float per step.
     """
@@ -242,5 +246,5 @@ def train(model, diffusion, loader, optimizer, num_epochs=1, max_steps=None, gen
             optimizer.step()
             losses.append(loss.item())
         if after_epoch is not None:
-            after_epoch(epoch, model)
+            after_epoch(epoch, model, losses)
     return losses
