@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testkit import CheckFailed, Remote, assert_close, assert_one_of, assert_scalar_close, case, \
-    describe, own
+from autograder.testkit import CheckFailed, Remote, assert_close, assert_one_of, case, describe, own
 
 MOD = "cs231n.gaussian_diffusion"
 TOL = 1e-9          # float64 closed forms: only the order of operations differs
-FLOAT32_TOL = 1e-4  # the same in float32 (a sum of two terms of opposite signs loses digits)
+FLOAT32_TOL = 1e-5  # the same in float32, an absolute difference (values of order 1)
 
 
 # ------------------------------------------------------------------ independent formulations
@@ -167,9 +166,13 @@ def test_p_losses_is_the_noise_mse(student, rng):
         loss = d.call("p_losses", net, tensor(x0), torch.from_numpy(t), tensor(eps))
         if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
             raise CheckFailed(f"p_losses should return a scalar tensor (shape ()); it returned {describe(loss)}")
-        xt = expected_q_sample(T, x0, t, eps)
-        expected = np.mean((predicted_noise(net, xt, t) - eps) ** 2)
-        assert_scalar_close(loss, expected, "the loss", TOL)
+        expected = np.mean((predicted_noise(net, expected_q_sample(T, x0, t, eps), t) - eps) ** 2)
+        # Or what the student's own q_sample gives (a mistake there is charged by its own tests).
+        own_xt = own(lambda: d.call("q_sample", tensor(x0), torch.from_numpy(t), tensor(eps)).double().numpy())
+        candidates = [np.float64(expected)]
+        if own_xt is not None and own_xt.shape == x0.shape:
+            candidates.append(np.float64(np.mean((predicted_noise(net, own_xt, t) - eps) ** 2)))
+        assert_one_of(loss.double().numpy(), candidates, "the loss", TOL)
 
 
 # ------------------------------------------------------------------ hidden: q_sample, predict_start_from_noise
@@ -192,7 +195,12 @@ def test_q_sample_closed_form_every_shape_and_t(student, rng):
         got = diffusion(student, 200).call("q_sample", tensor(x0, torch.float32), torch.from_numpy(t),
                                            tensor(eps, torch.float32))
         returned(got, "q_sample", x0.shape, torch.float32)
-        assert_close(got, tensor(expected_q_sample(200, x0, t, eps), torch.float32), "x_t", FLOAT32_TOL)
+        # Absolute: where the two terms nearly cancel, float32 keeps no relative accuracy (whichever
+        # order the square roots and the cast come in).
+        error = float(np.max(np.abs(got.double().numpy() - expected_q_sample(200, x0, t, eps))))
+        if not error <= FLOAT32_TOL:
+            raise CheckFailed(f"x_t differs from sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps by up to {error:.2g} "
+                              f"(allowed {FLOAT32_TOL:.0e} in float32)")
 
 
 @pytest.mark.points(1)
