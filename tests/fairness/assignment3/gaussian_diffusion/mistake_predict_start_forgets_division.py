@@ -19,7 +19,8 @@ step by step. You write:
 - `GaussianDiffusion.p_losses`: the training loss, the MSE between the true and the predicted noise.
 
 Given: the noise schedule and the quantities derived from it (the buffers
-below), `extract`, the reverse loop `sample`, and the training loop `train`.
+below), `extract`, the reverse loop `sample` (which clips the estimates of x_0
+to [-1, 1], `clipped_noise_model`), and the training loop `train`.
 
 Conventions. Images are float tensors of shape (N, ...) (MNIST: (N, 1, 28, 28))
 scaled to [-1, 1]. Timesteps are int64 tensors t of shape (N,), one per image,
@@ -191,8 +192,23 @@ class GaussianDiffusion:
         return F.mse_loss(model(x_t, t), noise)
         ### END SOLUTION
 
+    def clipped_noise_model(self, model):
+        """model, with its predicted noise replaced by the noise that a clipped x_0 estimate implies.
+
+        x_0_hat = predict_start_from_noise(x_t, t, eps) is clipped to [-1, 1], the images' range, and
+        the noise is solved back from it. The reverse step's mean from that noise is the posterior mean
+        of the clipped x_0_hat (Ho et al.'s code clips x_0_hat the same way): a small network's early
+        estimates at large t overshoot, and unclipped they leave bright blobs in the samples.
+        """
+        def predict(x_t, t):
+            recip = self._coef(self.sqrt_recip_alphas_cumprod, t, x_t)
+            recipm1 = self._coef(self.sqrt_recipm1_alphas_cumprod, t, x_t)
+            x_start = (recip * x_t - recipm1 * model(x_t, t)).clamp(-1, 1)
+            return (recip * x_t - x_start) / recipm1
+        return predict
+
     @torch.no_grad()
-    def sample(self, model, shape, generator=None, keep_every=None):
+    def sample(self, model, shape, generator=None, keep_every=None, clip_denoised=True):
         """The reverse process: start from pure noise x_T and apply p_sample for t = T-1, ..., 0.
 
         Inputs:
@@ -200,17 +216,19 @@ class GaussianDiffusion:
         - shape: the shape (N, ...) of the batch of images to generate.
         - generator: None, or a torch.Generator for x_T and every step's noise (reproducible samples).
         - keep_every: None, or an int k: also return the images after every k-th step.
+        - clip_denoised: if True, each step uses clipped_noise_model(model): x_0_hat clipped to [-1, 1].
 
         Returns x_0, a float32 tensor of `shape` (values about in [-1, 1]); with keep_every, also a list
         of (t, images) pairs from t = T-1 down to 0, the last one x_0.
         """
         was_training = model.training
         model.eval()
+        predict = self.clipped_noise_model(model) if clip_denoised else model
         x = torch.randn(shape, generator=generator)
         kept = []
         for step in reversed(range(self.num_timesteps)):
             t = torch.full((shape[0],), step, dtype=torch.int64)
-            x = self.p_sample(model, x, t, generator=generator)
+            x = self.p_sample(predict, x, t, generator=generator)
             if keep_every is not None and (step % keep_every == 0 or step == self.num_timesteps - 1):
                 kept.append((step, x.clone()))
         model.train(was_training)
