@@ -104,3 +104,23 @@ if SMOKE_NOTEBOOK == "Style_Transfer.ipynb":  # noqa: F821 (set by release.execu
 
     _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
                                         "models", "cifar_squeezenet.npz")
+
+# DDPM.ipynb: every epoch trains 3 batches, and the diffusion has 40 timesteps instead of 200
+# (the notebook builds it as GaussianDiffusion(NUM_TIMESTEPS)), so sampling is quick.
+if SMOKE_NOTEBOOK == "DDPM.ipynb":  # noqa: F821 (set by release.execute)
+    import cs231n.gaussian_diffusion as _diffusion
+
+    _diffusion.NUM_TIMESTEPS = 40
+    _train = _diffusion.train
+
+    def _three_batches(*args, **kwargs):
+        return _train(*args, **dict(kwargs, max_steps=3))
+
+    _diffusion.train = _three_batches
+
+    import os as _os
+    import cs231n as _cs231n
+    import cs231n.mnist_classifier as _judge
+
+    _judge.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
+                                   "models", "mnist_classifier.npz")
