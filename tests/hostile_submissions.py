@@ -31,8 +31,9 @@ TORCH_HOSTILE_KINDS attack assignment 2's PyTorch part instead: they rewrite
                   and say `message`; every other test scores as for the good
                   submission
 or same_as / control, as above, within the torch batch. CAPTION_HOSTILE_KINDS and
-GENERATOR_HOSTILE_KINDS do the same to assignment 3's saved Transformer and DCGAN
-generator (fails:REGEX on test_trained_transformer.py / test_trained_generators.py).
+GENERATOR_HOSTILE_KINDS and DDPM_HOSTILE_KINDS do the same to assignment 3's saved
+Transformer, DCGAN generator and DDPM U-Net (fails:REGEX on test_trained_transformer.py,
+test_trained_generators.py, test_trained_ddpm.py).
 
 Every kind also expects: the grader finishes, and after grading no process
 of a worker uid survives (`surviving_worker_processes()` is empty).
@@ -212,8 +213,25 @@ GENERATOR_HOSTILE_KINDS = [
             "same_as_good", ""),
 ]
 
+DDPM_MODULE = "cs231n/gaussian_diffusion.py"
+DDPM_ARTIFACT = "artifacts/ddpm_unet.npz"
+_TRAINED_DDPM_TESTS = r"test_trained_ddpm"
+
+# DDPM_HOSTILE_KINDS attack assignment 3's saved U-Net (test_trained_ddpm.py loads it into the
+# reference UNet and samples with it in the grader's own process).
+DDPM_HOSTILE_KINDS = [
+    Hostile("ddpm_pickle", "the saved U-Net is a pickle whose loading runs code (it would write marker files)",
+            f"fails:{_TRAINED_DDPM_TESTS}", r"is not a file written by np\.savez"),
+    Hostile("ddpm_object_array", "beside the real weights, the .npz holds an object array (a pickle, with a "
+            "payload): the grader reads only the arrays it names, so it is never unpickled", "same_as_good", ""),
+    Hostile("ddpm_nan_weight", "one weight of the saved U-Net is NaN", f"fails:{_TRAINED_DDPM_TESTS}",
+            r"finite floating-point numbers"),
+    Hostile("ddpm_npz_bomb", "an array of the .npz inflates to 1 GiB of zeros from a few MiB",
+            f"fails:{_TRAINED_DDPM_TESTS}", r"MiB of arrays"),
+]
+
 KINDS = {hostile.kind: hostile for hostile in HOSTILE_KINDS + TORCH_HOSTILE_KINDS + CAPTION_HOSTILE_KINDS
-         + GENERATOR_HOSTILE_KINDS}
+         + GENERATOR_HOSTILE_KINDS + DDPM_HOSTILE_KINDS}
 
 
 def make_hostile(kind, good_submission_dir, dest_dir):
@@ -237,6 +255,9 @@ def make_hostile(kind, good_submission_dir, dest_dir):
         return dest
     if kind.startswith("generator_"):
         _make_generator_hostile(kind, dest)
+        return dest
+    if kind.startswith("ddpm_"):
+        _attack_saved_arrays(kind, dest, DDPM_ARTIFACT, {})
         return dest
     knn = dest / KNN
     if kind == "symlink_to_reference":

@@ -16,9 +16,11 @@ convention the docstrings allow) or with one classic mistake. Its header:
 A submission is the reference submission (autograder.samples.build_reference)
 with that one module replaced. Submissions are graded with `grade_batch`
 (isolation "auto": bwrap where available), one batch per scope, two jobs,
-each scope being the suites that name the module's dotted name (as mutation
-testing scopes them); the saved-model tests in those suites run too, on the
-reference submission's artifacts. Then:
+each scope being the suites that name the module's dotted name and run
+student code (as mutation testing scopes them). A saved-model suite that asks
+for no `student` (the reference scores the saved file) is left out: on the
+reference submission's artifacts it gives every variant the same score, and
+sampling from a saved model costs 10-60 s per submission. Then:
 
 * every correct variant gets full marks on its suites;
 * every mistake fails exactly the tests its header lists, nothing else: a new
@@ -189,10 +191,21 @@ def graded_functions(module, assignment):
 
 
 def suites_naming(manifest, module):
-    """The manifest's suites whose source names the module's dotted name (as mutation testing scopes them)."""
+    """The manifest's suites whose source names the module's dotted name and that run student code
+    (as mutation testing scopes them)."""
     dotted = module[:-3].replace("/", ".")
     return tuple(s for s in manifest.suites
-                 if f'"{dotted}"' in (ROOTS.suites / manifest.name / s).read_text(encoding="utf-8"))
+                 if f'"{dotted}"' in (ROOTS.suites / manifest.name / s).read_text(encoding="utf-8")
+                 and runs_student_code(ROOTS.suites / manifest.name / s))
+
+
+def runs_student_code(suite):
+    """Whether a test or fixture of the suite file asks for the `student` fixture. One that does not
+    (a saved-model suite: the reference scores the file a notebook saved) grades every variant's
+    submission the same, from the reference submission's artifacts, so it is left out of the scope."""
+    tree = ast.parse(suite.read_text(encoding="utf-8"))
+    return any(arg.arg == "student" for node in ast.walk(tree)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for arg in node.args.args)
 
 
 # ---- cheap checks of the corpus itself -----------------------------------------------------------

@@ -49,7 +49,8 @@ saved Transformer, which the grader reads and loads into the reference in its ow
 with test_transformer_layers.py as the control suite; it needs the captioning scenes. The
 generator batch (world A3_GENERATOR) does the same to the saved DCGAN generator
 (GENERATOR_HOSTILE_KINDS, plus a forged copy of the judge), with test_gan.py as the control
-suite; it needs MNIST. Every world's reference holds course.toml and the other assignments'
+suite; it needs MNIST. The ddpm batch (world A3_DDPM) attacks the saved DDPM U-Net the same
+way, with test_diffusion.py as the control. Every world's reference holds course.toml and the other assignments'
 manifests: shared modules hold later assignments' blocks. It needs CIFAR-10 and the held-out images.
 
 Time: the infinite loop costs one call timeout (RemoteCode's 30 s default; the
@@ -83,8 +84,8 @@ from autograder.grading.results import load_schema
 from autograder.grading.scoped_reference import write_scoped_reference
 from autograder.samples import build_reference
 from autograder.sandbox import isolation as levels
-from tests.hostile_submissions import (CAPTION_HOSTILE_KINDS, CAPTION_MODULE, FIRST_WORKER_UID,
-                                       GENERATOR_HOSTILE_KINDS, GENERATOR_MODULE, HOSTILE_KINDS, KINDS, KNN, MARKER,
+from tests.hostile_submissions import (CAPTION_HOSTILE_KINDS, CAPTION_MODULE, DDPM_HOSTILE_KINDS, DDPM_MODULE,
+                                       FIRST_WORKER_UID, GENERATOR_HOSTILE_KINDS, GENERATOR_MODULE, HOSTILE_KINDS, KINDS, KNN, MARKER,
                                        TORCH_HOSTILE_KINDS, TORCH_MODULE, WORKER_UIDS, make_hostile,
                                        surviving_worker_processes)
 
@@ -121,6 +122,9 @@ A3_CAPTION = World("assignment3", ("test_trained_transformer.py", "test_transfor
 # course's classifier: test_trained_generators.py must charge the attacks, test_gan.py is the control.
 A3_GENERATOR = World("assignment3", ("test_trained_generators.py", "test_gan.py"), GENERATOR_MODULE,
                      datasets=("mnist",))
+# Assignment 3's saved DDPM U-Net, sampled with the reference diffusion and judged the same way:
+# test_trained_ddpm.py must charge the attacks, test_diffusion.py is the control.
+A3_DDPM = World("assignment3", ("test_trained_ddpm.py", "test_diffusion.py"), DDPM_MODULE, datasets=("mnist",))
 ASSIGNMENT = A1.assignment
 KNN_SUITE, CONTROL_SUITE = SUITES = A1.suites
 GOOD = "good"
@@ -456,7 +460,12 @@ def generator_batch():
     yield from batch_fixture("bwrap", [h.kind for h in GENERATOR_HOSTILE_KINDS], A3_GENERATOR)
 
 
-@pytest.fixture(params=["bwrap", "rlimits", "torch", "caption", "generator"])
+@pytest.fixture(scope="module")
+def ddpm_batch():
+    yield from batch_fixture("bwrap", [h.kind for h in DDPM_HOSTILE_KINDS], A3_DDPM)
+
+
+@pytest.fixture(params=["bwrap", "rlimits", "torch", "caption", "generator", "ddpm"])
 def batch(request):
     return request.getfixturevalue(f"{request.param}_batch")
 
@@ -511,7 +520,7 @@ def test_correct_submission_scores_as_when_graded_alone(batch):
 
 CASES = ([("bwrap", h.kind) for h in HOSTILE_KINDS] + [("rlimits", kind) for kind in RLIMITS_KINDS]
          + [("torch", h.kind) for h in TORCH_HOSTILE_KINDS] + [("caption", h.kind) for h in CAPTION_HOSTILE_KINDS]
-         + [("generator", h.kind) for h in GENERATOR_HOSTILE_KINDS])
+         + [("generator", h.kind) for h in GENERATOR_HOSTILE_KINDS] + [("ddpm", h.kind) for h in DDPM_HOSTILE_KINDS])
 
 
 @pytest.mark.parametrize("isolation, kind", CASES, ids=[f"{i}-{k}" for i, k in CASES])
