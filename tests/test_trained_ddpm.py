@@ -22,6 +22,7 @@ from autograder.testkit import CheckFailed, InProcessCode
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "autograder" / "suites" / "assignment3" / "test_trained_ddpm.py"
 SAVED = REPO / "source" / "assignment3" / "artifacts" / "ddpm_unet.npz"
+JUDGE = REPO / "source" / "assignment3" / "models" / "mnist_classifier.npz"
 
 
 def load_suite():
@@ -55,7 +56,7 @@ def write(tmp_path, arrays, name="ddpm_unet.npz"):
 
 def refused(path, reference, *phrases):
     with pytest.raises(CheckFailed) as info:
-        suite.confident_share(path, reference)
+        suite.confident_share(path, reference, JUDGE)
     message = str(info.value)
     for phrase in phrases:
         assert phrase in message, message
@@ -70,7 +71,7 @@ def same_as_the_correct_file(path, reference):
 
 
 def test_the_reference_model_earns_every_tier(reference):
-    share = suite.confident_share(SAVED, reference)
+    share = suite.confident_share(SAVED, reference, JUDGE)
     assert share >= max(suite.CONFIDENT_TIERS), share
 
 
@@ -79,7 +80,7 @@ def test_an_untrained_unet_earns_nothing(tmp_path, reference):
 
     torch.manual_seed(0)
     state = reference.function("cs231n.mnist_classifier", "state_arrays")(reference.new("cs231n.unet", "UNet"))
-    share = suite.confident_share(write(tmp_path, state), reference)
+    share = suite.confident_share(write(tmp_path, state), reference, JUDGE)
     assert share < min(suite.CONFIDENT_TIERS), share
 
 

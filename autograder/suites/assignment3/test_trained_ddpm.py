@@ -12,8 +12,6 @@ samples it classifies with confidence above 0.9. Points come in tiers of that
 share. A missing or malformed file fails every test of this file with the
 same message.
 """
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -21,7 +19,7 @@ from autograder.testkit import CheckFailed, load_saved_arrays
 
 ARTIFACT = "artifacts/ddpm_unet.npz"
 NOTEBOOK = "DDPM.ipynb"
-JUDGE = Path("assignment3") / "models" / "mnist_classifier.npz"   # under the reference root (source/)
+JUDGE = "models/mnist_classifier.npz"   # shipped with the assignment; the grader reads its own copy
 MAX_BYTES = 16 * 2**20   # the given U-Net's arrays take about 1 MB
 NUM_SAMPLES, SEED = 100, 20261207
 HINT = ("Save it with the notebook's last cell: np.savez(path, **{name: value.detach().numpy() for name, value "
@@ -55,9 +53,9 @@ def checked_weights(path, reference):
     return checked
 
 
-def confident_share(path, reference):
+def confident_share(path, reference, judge_path):
     """The share of NUM_SAMPLES digits drawn by the reference with the file's weights that the judge
-    classifies with confidence above 0.9 (CheckFailed if the file is malformed)."""
+    (the weights at judge_path) classifies with confidence above 0.9 (CheckFailed if the file is malformed)."""
     import torch
 
     weights = checked_weights(path, reference)
@@ -68,15 +66,16 @@ def confident_share(path, reference):
     generator.call("manual_seed", SEED)
     samples = diffusion.call("sample", model, (NUM_SAMPLES, 1, 28, 28), generator=generator)
     pixels = ((samples + 1) / 2).nan_to_num(0.0).clamp(0, 1)
-    judge = reference.function("cs231n.mnist_classifier", "load_classifier")(str(Path(reference.root) / JUDGE))
+    judge = reference.function("cs231n.mnist_classifier", "load_classifier")(str(judge_path))
     _, confidence, _ = reference.function("cs231n.mnist_classifier", "judge")(judge, pixels)
     return float(np.mean(confidence > 0.9))
 
 
 @pytest.fixture
-def share(reference, once, artifact_path):
+def share(reference, once, artifact_path, shipped_path):
     """The saved U-Net's share of confidently recognized samples, computed once per submission."""
-    return once(("assignment3", ARTIFACT), lambda: confident_share(artifact_path(ARTIFACT), reference))
+    return once(("assignment3", ARTIFACT),
+                lambda: confident_share(artifact_path(ARTIFACT), reference, shipped_path(JUDGE)))
 
 
 @pytest.mark.points(1)
