@@ -4,6 +4,13 @@
 # figures printed mean nothing. Each notebook (or group of notebooks) adds its own
 # section below, under a test of SMOKE_NOTEBOOK; the real runs are `make notebooks
 # ASSIGNMENT=assignment3` (docs/ASSIGNMENT3_RNN.md, docs/ASSIGNMENT3_CAPTIONING.md).
+import os as _os
+
+import cs231n as _cs231n
+
+# A smoke run executes a copy of the notebook in a scratch folder, without the shipped models/
+# beside it: the sections below point the model loaders at the course's own copy.
+_SHIPPED_MODELS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3", "models")
 
 if SMOKE_NOTEBOOK in ("RNN_Captioning.ipynb", "LSTM_Captioning.ipynb"):  # noqa: F821 (set by release.execute)
     # Every CaptioningSolver trains one epoch of at most 10 minibatches; load_coco_data
@@ -58,20 +65,13 @@ if SMOKE_NOTEBOOK == "Generative_Adversarial_Networks.ipynb":  # noqa: F821 (set
 
     _gan.run_a_gan = _three_iterations
 
-    # A smoke run executes a copy of the notebook in a scratch folder: the judge's
-    # weights are where the course keeps them, source/assignment3/models/.
-    import os as _os
-    import cs231n as _cs231n
     import cs231n.mnist_classifier as _judge
 
-    _judge.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
-                                   "models", "mnist_classifier.npz")
+    _judge.WEIGHTS = _os.path.join(_SHIPPED_MODELS, "mnist_classifier.npz")
 
 # Network_Visualization.ipynb: 500 CIFAR-10 test images, fooling at most 5 steps, class
 # visualizations of 5 iterations.
 if SMOKE_NOTEBOOK == "Network_Visualization.ipynb":  # noqa: F821 (set by release.execute)
-    import os as _os
-    import cs231n as _cs231n
     import cs231n.net_visualization_pytorch as _vis
     import cs231n.squeezenet as _squeezenet
 
@@ -81,10 +81,7 @@ if SMOKE_NOTEBOOK == "Network_Visualization.ipynb":  # noqa: F821 (set by releas
     _vis.make_fooling_image = lambda X, target_y, model, **kw: _fool(X, target_y, model, **dict(kw, max_steps=5))
     _visualize = _vis.create_class_visualization
     _vis.create_class_visualization = lambda *a, **kw: _visualize(*a, **dict(kw, num_iterations=5))
-    # A smoke run executes a copy of the notebook in a scratch folder: the network's
-    # weights are where the course keeps them, source/assignment3/models/.
-    _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
-                                        "models", "cifar_squeezenet.npz")
+    _squeezenet.WEIGHTS = _os.path.join(_SHIPPED_MODELS, "cifar_squeezenet.npz")
 
 # Style_Transfer.ipynb: every optimization runs 3 steps on 64-pixel images.
 if SMOKE_NOTEBOOK == "Style_Transfer.ipynb":  # noqa: F821 (set by release.execute)
@@ -97,13 +94,9 @@ if SMOKE_NOTEBOOK == "Style_Transfer.ipynb":  # noqa: F821 (set by release.execu
 
     _style.style_transfer = _three_small_steps
 
-    # The copy runs in a scratch folder: the CNN's weights are where the course keeps them.
-    import os as _os
-    import cs231n as _cs231n
     import cs231n.squeezenet as _squeezenet
 
-    _squeezenet.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
-                                        "models", "cifar_squeezenet.npz")
+    _squeezenet.WEIGHTS = _os.path.join(_SHIPPED_MODELS, "cifar_squeezenet.npz")
 
 # DDPM.ipynb: every epoch trains 3 batches, and the diffusion has 40 timesteps instead of 200
 # (the notebook builds it as GaussianDiffusion(NUM_TIMESTEPS)), so sampling is quick.
@@ -118,9 +111,6 @@ if SMOKE_NOTEBOOK == "DDPM.ipynb":  # noqa: F821 (set by release.execute)
 
     _diffusion.train = _three_batches
 
-    import os as _os
-    import cs231n as _cs231n
     import cs231n.mnist_classifier as _judge
 
-    _judge.WEIGHTS = _os.path.join(_os.path.dirname(_os.path.dirname(_cs231n.__file__)), "assignment3",
-                                   "models", "mnist_classifier.npz")
+    _judge.WEIGHTS = _os.path.join(_SHIPPED_MODELS, "mnist_classifier.npz")
