@@ -43,8 +43,13 @@ class MNISTClassifier(nn.Module):
 
 
 def state_arrays(model):
-    """The model's state_dict as float32 NumPy arrays (what np.savez writes)."""
-    return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    """The model's state_dict as NumPy arrays (what np.savez writes): float32, integer entries
+    (BatchNorm's num_batches_tracked) kept as they are."""
+    arrays = {}
+    for name, value in model.state_dict().items():
+        value = value.detach().cpu().numpy()
+        arrays[name] = value.astype(np.float32) if value.dtype.kind == "f" else value
+    return arrays
 
 
 def load_classifier(path=None):
